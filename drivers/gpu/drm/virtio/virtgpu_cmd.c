@@ -1,0 +1,649 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Encoders for each virtio-gpu command: they fill in the wire format and
+ * hand the command to the command core (virtgpu_vq.c).
+ *
+ * Copyright 2026 The virtio-gpu-ng authors
+ */
+
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include <drm/drm_gem.h>
+#include <drm/drm_print.h>
+
+#include "virtgpu_drv.h"
+
+/* Allocates a command of @type and returns its request body in @req. */
+#define vgpu_new_req(vgdev, type, req)					\
+	vgpu_cmd_new_req(vgdev, type, sizeof(*(req)), (void **)&(req))
+
+static struct vgpu_cmd *vgpu_cmd_new_req(struct vgpu_device *vgdev, u32 type,
+					 size_t len, void **req)
+{
+	struct vgpu_cmd *cmd = vgpu_cmd_new(vgdev, type, len);
+
+	*req = cmd ? cmd->req.bytes : NULL;
+	return cmd;
+}
+
+/**
+ * vgpu_cmd_create_2d() - RESOURCE_CREATE_2D for @bo
+ * @vgdev: the device
+ * @bo: object whose res_id names the resource
+ * @format: VIRTIO_GPU_FORMAT_*
+ * @width: width in pixels
+ * @height: height in pixels
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno.
+ */
+int vgpu_cmd_create_2d(struct vgpu_device *vgdev, struct vgpu_bo *bo,
+		       u32 format, u32 width, u32 height)
+{
+	struct virtio_gpu_resource_create_2d *req;
+	struct vgpu_cmd *cmd;
+
+	cmd = vgpu_new_req(vgdev, VIRTIO_GPU_CMD_RESOURCE_CREATE_2D, req);
+	if (!cmd)
+		return -ENOMEM;
+	req->resource_id = cpu_to_le32(bo->res_id);
+	req->format = cpu_to_le32(format);
+	req->width = cpu_to_le32(width);
+	req->height = cpu_to_le32(height);
+	return vgpu_cmd_submit(vgdev, cmd, NULL);
+}
+
+/**
+ * vgpu_cmd_create_3d() - RESOURCE_CREATE_3D for @bo
+ * @vgdev: the device
+ * @bo: object whose res_id names the resource
+ * @rc: the parameters userspace asked for
+ * @ctx_id: context to charge, or 0
+ * @fence: fence to signal when created, or NULL
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno.
+ */
+int vgpu_cmd_create_3d(struct vgpu_device *vgdev, struct vgpu_bo *bo,
+		       const struct drm_virtgpu_resource_create *rc,
+		       u32 ctx_id, struct vgpu_fence *fence)
+{
+	struct virtio_gpu_resource_create_3d *req;
+	struct vgpu_cmd *cmd;
+
+	cmd = vgpu_new_req(vgdev, VIRTIO_GPU_CMD_RESOURCE_CREATE_3D, req);
+	if (!cmd)
+		return -ENOMEM;
+	req->hdr.ctx_id = cpu_to_le32(ctx_id);
+	req->resource_id = cpu_to_le32(bo->res_id);
+	req->target = cpu_to_le32(rc->target);
+	req->format = cpu_to_le32(rc->format);
+	req->bind = cpu_to_le32(rc->bind);
+	req->width = cpu_to_le32(rc->width);
+	req->height = cpu_to_le32(rc->height);
+	req->depth = cpu_to_le32(rc->depth);
+	req->array_size = cpu_to_le32(rc->array_size);
+	req->last_level = cpu_to_le32(rc->last_level);
+	req->nr_samples = cpu_to_le32(rc->nr_samples);
+	req->flags = cpu_to_le32(rc->flags);
+	return vgpu_cmd_submit(vgdev, cmd, fence);
+}
+
+/**
+ * vgpu_cmd_unref() - RESOURCE_UNREF, then @done once the host let go
+ * @vgdev: the device
+ * @bo: the object; @done receives it in cmd->priv
+ * @done: completion callback that frees what the host no longer uses
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno; @done runs in either case.
+ */
+int vgpu_cmd_unref(struct vgpu_device *vgdev, struct vgpu_bo *bo,
+		   vgpu_cmd_done_t done)
+{
+	struct virtio_gpu_resource_unref *req;
+	struct vgpu_cmd *cmd;
+
+	cmd = vgpu_new_req(vgdev, VIRTIO_GPU_CMD_RESOURCE_UNREF, req);
+	if (!cmd)
+		return -ENOMEM;
+	req->resource_id = cpu_to_le32(bo->res_id);
+	cmd->done = done;
+	cmd->priv = bo;
+	return vgpu_cmd_submit(vgdev, cmd, NULL);
+}
+
+/**
+ * vgpu_cmd_attach_backing() - RESOURCE_ATTACH_BACKING with guest pages
+ * @vgdev: the device
+ * @bo: the object
+ * @ents: kvmalloc'ed memory entries; the command takes ownership
+ * @nents: number of entries
+ * @fence: fence to signal when attached, or NULL
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno.
+ */
+int vgpu_cmd_attach_backing(struct vgpu_device *vgdev, struct vgpu_bo *bo,
+			    struct virtio_gpu_mem_entry *ents, u32 nents,
+			    struct vgpu_fence *fence)
+{
+	struct virtio_gpu_resource_attach_backing *req;
+	struct vgpu_cmd *cmd;
+
+	cmd = vgpu_new_req(vgdev, VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING, req);
+	if (!cmd) {
+		kvfree(ents);
+		return -ENOMEM;
+	}
+	req->resource_id = cpu_to_le32(bo->res_id);
+	req->nr_entries = cpu_to_le32(nents);
+	cmd->payload = ents;
+	cmd->payload_len = nents * sizeof(*ents);
+	cmd->payload_owned = true;
+	return vgpu_cmd_submit(vgdev, cmd, fence);
+}
+
+static void vgpu_rect_set(struct virtio_gpu_rect *r, u32 x, u32 y,
+			  u32 w, u32 h)
+{
+	r->x = cpu_to_le32(x);
+	r->y = cpu_to_le32(y);
+	r->width = cpu_to_le32(w);
+	r->height = cpu_to_le32(h);
+}
+
+/**
+ * vgpu_cmd_set_scanout() - show resource @res_id on scanout @scanout
+ * @vgdev: the device
+ * @scanout: scanout index
+ * @res_id: resource, 0 to disable the scanout
+ * @x: source x in the resource
+ * @y: source y in the resource
+ * @w: width
+ * @h: height
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno.
+ */
+int vgpu_cmd_set_scanout(struct vgpu_device *vgdev, u32 scanout, u32 res_id,
+			 u32 x, u32 y, u32 w, u32 h)
+{
+	struct virtio_gpu_set_scanout *req;
+	struct vgpu_cmd *cmd;
+
+	cmd = vgpu_new_req(vgdev, VIRTIO_GPU_CMD_SET_SCANOUT, req);
+	if (!cmd)
+		return -ENOMEM;
+	req->scanout_id = cpu_to_le32(scanout);
+	req->resource_id = cpu_to_le32(res_id);
+	vgpu_rect_set(&req->r, x, y, w, h);
+	return vgpu_cmd_submit(vgdev, cmd, NULL);
+}
+
+/**
+ * vgpu_cmd_flush() - RESOURCE_FLUSH of a rectangle of @bo
+ * @vgdev: the device
+ * @bo: the object being scanned out
+ * @x: left
+ * @y: top
+ * @w: width
+ * @h: height
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno.
+ */
+int vgpu_cmd_flush(struct vgpu_device *vgdev, struct vgpu_bo *bo,
+		   u32 x, u32 y, u32 w, u32 h)
+{
+	struct virtio_gpu_resource_flush *req;
+	struct vgpu_cmd *cmd;
+
+	cmd = vgpu_new_req(vgdev, VIRTIO_GPU_CMD_RESOURCE_FLUSH, req);
+	if (!cmd)
+		return -ENOMEM;
+	req->resource_id = cpu_to_le32(bo->res_id);
+	vgpu_rect_set(&req->r, x, y, w, h);
+	return vgpu_cmd_submit(vgdev, cmd, NULL);
+}
+
+/**
+ * vgpu_cmd_transfer_2d() - TRANSFER_TO_HOST_2D of a rectangle of @bo
+ * @vgdev: the device
+ * @bo: the object
+ * @offset: byte offset of the rectangle in the backing
+ * @x: left
+ * @y: top
+ * @w: width
+ * @h: height
+ * @fence: fence to signal when copied, or NULL
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno.
+ */
+int vgpu_cmd_transfer_2d(struct vgpu_device *vgdev, struct vgpu_bo *bo,
+			 u64 offset, u32 x, u32 y, u32 w, u32 h,
+			 struct vgpu_fence *fence)
+{
+	struct virtio_gpu_transfer_to_host_2d *req;
+	struct vgpu_cmd *cmd;
+
+	cmd = vgpu_new_req(vgdev, VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D, req);
+	if (!cmd)
+		return -ENOMEM;
+	req->resource_id = cpu_to_le32(bo->res_id);
+	req->offset = cpu_to_le64(offset);
+	vgpu_rect_set(&req->r, x, y, w, h);
+	return vgpu_cmd_submit(vgdev, cmd, fence);
+}
+
+/**
+ * vgpu_cmd_transfer_3d() - TRANSFER_TO_HOST_3D or TRANSFER_FROM_HOST_3D
+ * @vgdev: the device
+ * @bo: the object
+ * @to_host: direction
+ * @ctx_id: context on whose behalf
+ * @box: region
+ * @level: mip level
+ * @offset: byte offset in the backing
+ * @stride: row stride, 0 for packed
+ * @layer_stride: layer stride, 0 for packed
+ * @fence: fence to signal when copied, or NULL
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno.
+ */
+int vgpu_cmd_transfer_3d(struct vgpu_device *vgdev, struct vgpu_bo *bo,
+			 bool to_host, u32 ctx_id, const struct vgpu_box *box,
+			 u32 level, u64 offset, u32 stride, u32 layer_stride,
+			 struct vgpu_fence *fence)
+{
+	struct virtio_gpu_transfer_host_3d *req;
+	struct vgpu_cmd *cmd;
+
+	cmd = vgpu_new_req(vgdev, to_host ? VIRTIO_GPU_CMD_TRANSFER_TO_HOST_3D :
+			   VIRTIO_GPU_CMD_TRANSFER_FROM_HOST_3D, req);
+	if (!cmd)
+		return -ENOMEM;
+	req->hdr.ctx_id = cpu_to_le32(ctx_id);
+	req->resource_id = cpu_to_le32(bo->res_id);
+	req->box.x = cpu_to_le32(box->x);
+	req->box.y = cpu_to_le32(box->y);
+	req->box.z = cpu_to_le32(box->z);
+	req->box.w = cpu_to_le32(box->w);
+	req->box.h = cpu_to_le32(box->h);
+	req->box.d = cpu_to_le32(box->d);
+	req->level = cpu_to_le32(level);
+	req->offset = cpu_to_le64(offset);
+	req->stride = cpu_to_le32(stride);
+	req->layer_stride = cpu_to_le32(layer_stride);
+	return vgpu_cmd_submit(vgdev, cmd, fence);
+}
+
+/**
+ * vgpu_cmd_get_display_info() - read the host's scanout layout
+ * @vgdev: the device
+ *
+ * Updates outputs[].info. Sleeps for the answer: KMS needs it to build
+ * modes.
+ *
+ * Context: process context, may sleep.
+ * Return: 0 or a negative errno.
+ */
+int vgpu_cmd_get_display_info(struct vgpu_device *vgdev)
+{
+	struct virtio_gpu_resp_display_info *resp;
+	struct virtio_gpu_ctrl_hdr *req;
+	struct vgpu_cmd *cmd;
+	unsigned int i;
+	int ret;
+
+	cmd = vgpu_new_req(vgdev, VIRTIO_GPU_CMD_GET_DISPLAY_INFO, req);
+	if (!cmd)
+		return -ENOMEM;
+	ret = vgpu_cmd_want_resp(cmd, sizeof(*resp));
+	if (!ret)
+		ret = vgpu_cmd_submit_wait(vgdev, cmd);
+	if (!ret) {
+		resp = cmd->resp;
+		mutex_lock(&vgdev->display_lock);
+		for (i = 0; i < vgdev->num_scanouts; i++)
+			vgdev->outputs[i].info = resp->pmodes[i];
+		mutex_unlock(&vgdev->display_lock);
+	}
+	vgpu_cmd_put(cmd);
+	return ret;
+}
+
+/**
+ * vgpu_cmd_get_edid() - read the EDID of one scanout
+ * @vgdev: the device
+ * @scanout: scanout index
+ *
+ * Context: process context, may sleep.
+ * Return: 0 or a negative errno.
+ */
+int vgpu_cmd_get_edid(struct vgpu_device *vgdev, u32 scanout)
+{
+	const struct drm_edid *edid = NULL, *old;
+	struct virtio_gpu_cmd_get_edid *req;
+	struct virtio_gpu_resp_edid *resp;
+	struct vgpu_cmd *cmd;
+	int ret;
+
+	cmd = vgpu_new_req(vgdev, VIRTIO_GPU_CMD_GET_EDID, req);
+	if (!cmd)
+		return -ENOMEM;
+	req->scanout = cpu_to_le32(scanout);
+	ret = vgpu_cmd_want_resp(cmd, sizeof(*resp));
+	if (!ret)
+		ret = vgpu_cmd_submit_wait(vgdev, cmd);
+	if (!ret) {
+		u32 size;
+
+		resp = cmd->resp;
+		size = min_t(u32, le32_to_cpu(resp->size), sizeof(resp->edid));
+		if (size)
+			edid = drm_edid_alloc(resp->edid, size);
+		mutex_lock(&vgdev->display_lock);
+		old = vgdev->outputs[scanout].edid;
+		vgdev->outputs[scanout].edid = edid;
+		mutex_unlock(&vgdev->display_lock);
+		drm_edid_free(old);
+	}
+	vgpu_cmd_put(cmd);
+	return ret;
+}
+
+/**
+ * vgpu_cmd_get_capset_info() - read what capset slot @index holds
+ * @vgdev: the device
+ * @index: 0 to num_capsets - 1
+ *
+ * Context: process context, may sleep.
+ * Return: 0 or a negative errno.
+ */
+int vgpu_cmd_get_capset_info(struct vgpu_device *vgdev, u32 index)
+{
+	struct virtio_gpu_resp_capset_info *resp;
+	struct virtio_gpu_get_capset_info *req;
+	struct vgpu_cmd *cmd;
+	int ret;
+
+	cmd = vgpu_new_req(vgdev, VIRTIO_GPU_CMD_GET_CAPSET_INFO, req);
+	if (!cmd)
+		return -ENOMEM;
+	req->capset_index = cpu_to_le32(index);
+	ret = vgpu_cmd_want_resp(cmd, sizeof(*resp));
+	if (!ret)
+		ret = vgpu_cmd_submit_wait(vgdev, cmd);
+	if (!ret) {
+		resp = cmd->resp;
+		vgdev->capsets[index].id = le32_to_cpu(resp->capset_id);
+		vgdev->capsets[index].max_version =
+			le32_to_cpu(resp->capset_max_version);
+		vgdev->capsets[index].max_size =
+			le32_to_cpu(resp->capset_max_size);
+	}
+	vgpu_cmd_put(cmd);
+	return ret;
+}
+
+/**
+ * vgpu_cmd_get_capset() - read a capset's data
+ * @vgdev: the device
+ * @id: capset id
+ * @version: capset version
+ * @data: out, kmalloc'ed copy of the data; the caller frees it
+ * @size: in, expected size; out, size of @data
+ *
+ * Context: process context, may sleep.
+ * Return: 0 or a negative errno.
+ */
+int vgpu_cmd_get_capset(struct vgpu_device *vgdev, u32 id, u32 version,
+			void **data, u32 *size)
+{
+	struct virtio_gpu_resp_capset *resp;
+	struct virtio_gpu_get_capset *req;
+	struct vgpu_cmd *cmd;
+	int ret;
+
+	cmd = vgpu_new_req(vgdev, VIRTIO_GPU_CMD_GET_CAPSET, req);
+	if (!cmd)
+		return -ENOMEM;
+	req->capset_id = cpu_to_le32(id);
+	req->capset_version = cpu_to_le32(version);
+	ret = vgpu_cmd_want_resp(cmd, sizeof(*resp) + *size);
+	if (!ret)
+		ret = vgpu_cmd_submit_wait(vgdev, cmd);
+	if (!ret) {
+		resp = cmd->resp;
+		*data = kmemdup(resp->capset_data, *size, GFP_KERNEL);
+		if (!*data)
+			ret = -ENOMEM;
+	}
+	vgpu_cmd_put(cmd);
+	return ret;
+}
+
+/**
+ * vgpu_cmd_ctx_create() - CTX_CREATE
+ * @vgdev: the device
+ * @ctx_id: new context id
+ * @context_init: capset id and flags (VIRTIO_GPU_F_CONTEXT_INIT), or 0
+ * @name: debug name
+ * @nlen: length of @name, at most 64
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno.
+ */
+int vgpu_cmd_ctx_create(struct vgpu_device *vgdev, u32 ctx_id,
+			u32 context_init, const char *name, u32 nlen)
+{
+	struct virtio_gpu_ctx_create *req;
+	struct vgpu_cmd *cmd;
+
+	cmd = vgpu_new_req(vgdev, VIRTIO_GPU_CMD_CTX_CREATE, req);
+	if (!cmd)
+		return -ENOMEM;
+	nlen = min_t(u32, nlen, sizeof(req->debug_name));
+	req->hdr.ctx_id = cpu_to_le32(ctx_id);
+	req->nlen = cpu_to_le32(nlen);
+	req->context_init = cpu_to_le32(context_init);
+	memcpy(req->debug_name, name, nlen);
+	return vgpu_cmd_submit(vgdev, cmd, NULL);
+}
+
+/**
+ * vgpu_cmd_ctx_destroy() - CTX_DESTROY
+ * @vgdev: the device
+ * @ctx_id: the context
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno.
+ */
+int vgpu_cmd_ctx_destroy(struct vgpu_device *vgdev, u32 ctx_id)
+{
+	struct virtio_gpu_ctx_destroy *req;
+	struct vgpu_cmd *cmd;
+
+	cmd = vgpu_new_req(vgdev, VIRTIO_GPU_CMD_CTX_DESTROY, req);
+	if (!cmd)
+		return -ENOMEM;
+	req->hdr.ctx_id = cpu_to_le32(ctx_id);
+	return vgpu_cmd_submit(vgdev, cmd, NULL);
+}
+
+/**
+ * vgpu_cmd_ctx_resource() - CTX_ATTACH_RESOURCE or CTX_DETACH_RESOURCE
+ * @vgdev: the device
+ * @ctx_id: the context
+ * @bo: the object
+ * @attach: direction
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno.
+ */
+int vgpu_cmd_ctx_resource(struct vgpu_device *vgdev, u32 ctx_id,
+			  struct vgpu_bo *bo, bool attach)
+{
+	struct virtio_gpu_ctx_resource *req;
+	struct vgpu_cmd *cmd;
+
+	cmd = vgpu_new_req(vgdev, attach ? VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE :
+			   VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE, req);
+	if (!cmd)
+		return -ENOMEM;
+	req->hdr.ctx_id = cpu_to_le32(ctx_id);
+	req->resource_id = cpu_to_le32(bo->res_id);
+	return vgpu_cmd_submit(vgdev, cmd, NULL);
+}
+
+/**
+ * vgpu_cmd_submit_3d() - SUBMIT_3D of a command stream
+ * @vgdev: the device
+ * @ctx_id: the context
+ * @stream: kvmalloc'ed stream; the command takes ownership
+ * @size: its size in bytes
+ * @objs: kvmalloc'ed array of referenced objects, or NULL; taken over
+ * @nr: number of objects
+ * @fence: fence to signal when the host ran the stream, or NULL
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno.
+ */
+int vgpu_cmd_submit_3d(struct vgpu_device *vgdev, u32 ctx_id, void *stream,
+		       u32 size, struct drm_gem_object **objs, unsigned int nr,
+		       struct vgpu_fence *fence)
+{
+	struct virtio_gpu_cmd_submit *req;
+	struct vgpu_cmd *cmd;
+
+	cmd = vgpu_new_req(vgdev, VIRTIO_GPU_CMD_SUBMIT_3D, req);
+	if (!cmd) {
+		kvfree(stream);
+		return -ENOMEM;
+	}
+	req->hdr.ctx_id = cpu_to_le32(ctx_id);
+	req->size = cpu_to_le32(size);
+	cmd->payload = stream;
+	cmd->payload_len = size;
+	cmd->payload_owned = true;
+	vgpu_cmd_attach_objs(cmd, objs, nr);
+	return vgpu_cmd_submit(vgdev, cmd, fence);
+}
+
+/**
+ * vgpu_cmd_cursor() - UPDATE_CURSOR or MOVE_CURSOR on the cursor queue
+ * @vgdev: the device
+ * @update: new image (UPDATE) rather than a move
+ * @scanout: scanout index
+ * @x: position
+ * @y: position
+ * @res_id: cursor resource for an update, 0 hides the cursor
+ * @hot_x: hotspot for an update
+ * @hot_y: hotspot for an update
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno.
+ */
+int vgpu_cmd_cursor(struct vgpu_device *vgdev, bool update, u32 scanout,
+		    u32 x, u32 y, u32 res_id, u32 hot_x, u32 hot_y)
+{
+	struct virtio_gpu_update_cursor *req;
+	struct vgpu_cmd *cmd;
+
+	cmd = vgpu_new_req(vgdev, update ? VIRTIO_GPU_CMD_UPDATE_CURSOR :
+			   VIRTIO_GPU_CMD_MOVE_CURSOR, req);
+	if (!cmd)
+		return -ENOMEM;
+	req->pos.scanout_id = cpu_to_le32(scanout);
+	req->pos.x = cpu_to_le32(x);
+	req->pos.y = cpu_to_le32(y);
+	if (update) {
+		req->resource_id = cpu_to_le32(res_id);
+		req->hot_x = cpu_to_le32(hot_x);
+		req->hot_y = cpu_to_le32(hot_y);
+	}
+	return vgpu_cmd_submit_cursor(vgdev, cmd);
+}
+
+/* What the deferred UPDATE_CURSOR needs once the image is on the host. */
+struct vgpu_cursor_job {
+	struct vgpu_output *out;
+	u32 res_id;
+	u32 gen;
+	u32 hot_x;
+	u32 hot_y;
+};
+
+static void vgpu_cursor_image_done(struct vgpu_device *vgdev,
+				   struct vgpu_cmd *cmd)
+{
+	struct vgpu_cursor_job *job = cmd->priv;
+	struct vgpu_output *out = job->out;
+	bool latest;
+	int x, y;
+
+	spin_lock(&vgdev->cursor_lock);
+	latest = job->gen == out->cursor_gen;
+	x = out->cursor_x;
+	y = out->cursor_y;
+	spin_unlock(&vgdev->cursor_lock);
+
+	if (latest && !cmd->status)
+		vgpu_cmd_cursor(vgdev, true, out->index, x, y, job->res_id,
+				job->hot_x, job->hot_y);
+	kfree(job);
+}
+
+/**
+ * vgpu_cmd_cursor_image() - upload a cursor image, then show it
+ * @vgdev: the device
+ * @out: the output
+ * @bo: 64x64 ARGB cursor object; referenced until the upload is done
+ * @gen: the output's cursor generation this image belongs to
+ * @hot_x: hotspot
+ * @hot_y: hotspot
+ *
+ * The image travels on the control queue and UPDATE_CURSOR on the cursor
+ * queue, which the host serves independently. Rather than sleeping until
+ * the upload is done, the update is sent from the upload's completion,
+ * with the position current at that time.
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno.
+ */
+int vgpu_cmd_cursor_image(struct vgpu_device *vgdev, struct vgpu_output *out,
+			  struct vgpu_bo *bo, u32 gen, u32 hot_x, u32 hot_y)
+{
+	struct virtio_gpu_transfer_to_host_2d *req;
+	struct drm_gem_object **objs;
+	struct vgpu_cursor_job *job;
+	struct vgpu_cmd *cmd;
+
+	job = kmalloc(sizeof(*job), GFP_KERNEL);
+	objs = kvmalloc_array(1, sizeof(*objs), GFP_KERNEL);
+	cmd = vgpu_new_req(vgdev, VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D, req);
+	if (!job || !objs || !cmd) {
+		kfree(job);
+		kvfree(objs);
+		vgpu_cmd_put(cmd);
+		return -ENOMEM;
+	}
+	job->out = out;
+	job->res_id = bo->res_id;
+	job->gen = gen;
+	job->hot_x = hot_x;
+	job->hot_y = hot_y;
+
+	req->resource_id = cpu_to_le32(bo->res_id);
+	vgpu_rect_set(&req->r, 0, 0, VGPU_CURSOR_DIM, VGPU_CURSOR_DIM);
+	drm_gem_object_get(&bo->shmem.base);
+	objs[0] = &bo->shmem.base;
+	vgpu_cmd_attach_objs(cmd, objs, 1);
+	cmd->done = vgpu_cursor_image_done;
+	cmd->priv = job;
+	return vgpu_cmd_submit(vgdev, cmd, NULL);
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Every difference between the kernels we build for lives here, and only
+ * here. Where a header tells us what is available (a macro, a header file)
+ * we probe for it; a version number is the last resort.
+ *
+ * Copyright 2026 The virtio-gpu-ng authors
+ */
+#ifndef VIRTGPU_COMPAT_H
+#define VIRTGPU_COMPAT_H
+
+#include <linux/version.h>
+#include <drm/drm_drv.h>
+#include <drm/drm_fbdev_shmem.h>
+
+/*
+ * fbdev emulation. Newer kernels set up in-kernel DRM clients through
+ * drm_client_setup() and a driver hook that DRM_FBDEV_SHMEM_DRIVER_OPS
+ * fills in; 6.12 has drm_fbdev_shmem_setup() and no such hook.
+ */
+#ifdef DRM_FBDEV_SHMEM_DRIVER_OPS
+#include <drm/drm_client_setup.h>
+#define VGPU_FBDEV_DRIVER_OPS	DRM_FBDEV_SHMEM_DRIVER_OPS,
+static inline void vgpu_fbdev_setup(struct drm_device *dev)
+{
+	drm_client_setup(dev, NULL);
+}
+#else
+#define VGPU_FBDEV_DRIVER_OPS
+static inline void vgpu_fbdev_setup(struct drm_device *dev)
+{
+	drm_fbdev_shmem_setup(dev, 32);
+}
+#endif
+
+/* struct drm_driver lost its unused .date member in 6.14. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 14, 0)
+#define VGPU_DRIVER_DATE_INIT	.date = "0",
+#else
+#define VGPU_DRIVER_DATE_INIT
+#endif
+
+#endif /* VIRTGPU_COMPAT_H */

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Display pipeline: one CRTC, encoder and connector per host scanout, with
+ * vertical blanking emulated from the mode's refresh rate.
+ *
+ * Copyright 2026 The virtio-gpu-ng authors
+ */
+
+#include <linux/hrtimer.h>
+#include <linux/ktime.h>
+
+#include <drm/drm_atomic.h>
+#include <drm/drm_atomic_helper.h>
+#include <drm/drm_damage_helper.h>
+#include <drm/drm_edid.h>
+#include <drm/drm_gem_framebuffer_helper.h>
+#include <drm/drm_modeset_helper_vtables.h>
+#include <drm/drm_probe_helper.h>
+#include <drm/drm_simple_kms_helper.h>
+#include <drm/drm_vblank.h>
+
+#include "virtgpu_drv.h"
+
+/* Largest scanout we offer, and the fallback size without host data. */
+#define VGPU_MAX_DIM		8192
+#define VGPU_FALLBACK_W		1024
+#define VGPU_FALLBACK_H		768
+
+/*
+ * Vertical blanking. The host has no vblank interrupt, yet compositors pace
+ * themselves on vblank events and page-flip completion. An hrtimer per CRTC
+ * ticks at the mode's refresh rate while vblank interrupts are enabled; each
+ * tick is a vblank, and page-flip events are delivered on the next tick
+ * after the commit has been sent to the host.
+ */
+static enum hrtimer_restart vgpu_vblank_tick(struct hrtimer *timer)
+{
+	struct vgpu_output *out = container_of(timer, struct vgpu_output,
+					       vblank_timer);
+
+	hrtimer_forward_now(timer, ns_to_ktime(out->frame_ns));
+	drm_crtc_handle_vblank(&out->crtc);
+	return HRTIMER_RESTART;
+}
+
+static int vgpu_crtc_enable_vblank(struct drm_crtc *crtc)
+{
+	struct vgpu_output *out = crtc_to_output(crtc);
+
+	hrtimer_start(&out->vblank_timer, ns_to_ktime(out->frame_ns),
+		      HRTIMER_MODE_REL);
+	return 0;
+}
+
+static void vgpu_crtc_disable_vblank(struct drm_crtc *crtc)
+{
+	struct vgpu_output *out = crtc_to_output(crtc);
+
+	/* Called under the vblank spinlock: the tick may not be waited for. */
+	hrtimer_try_to_cancel(&out->vblank_timer);
+}
+
+/*
+ * The last vblank is one period before the timer's next expiry, both from
+ * the tick itself and from anywhere else.
+ */
+static bool vgpu_crtc_vblank_timestamp(struct drm_crtc *crtc, int *max_error,
+				       ktime_t *vblank_time,
+				       bool in_vblank_irq)
+{
+	struct vgpu_output *out = crtc_to_output(crtc);
+
+	*vblank_time = ktime_sub_ns(hrtimer_get_expires(&out->vblank_timer),
+				    out->frame_ns);
+	return true;
+}
+
+static const struct drm_crtc_funcs vgpu_crtc_funcs = {
+	.set_config = drm_atomic_helper_set_config,
+	.destroy = drm_crtc_cleanup,
+	.page_flip = drm_atomic_helper_page_flip,
+	.reset = drm_atomic_helper_crtc_reset,
+	.atomic_duplicate_state = drm_atomic_helper_crtc_duplicate_state,
+	.atomic_destroy_state = drm_atomic_helper_crtc_destroy_state,
+	.enable_vblank = vgpu_crtc_enable_vblank,
+	.disable_vblank = vgpu_crtc_disable_vblank,
+	.get_vblank_timestamp = vgpu_crtc_vblank_timestamp,
+};
+
+static void vgpu_crtc_atomic_enable(struct drm_crtc *crtc,
+				    struct drm_atomic_state *state)
+{
+	struct vgpu_output *out = crtc_to_output(crtc);
+	int hz = drm_mode_vrefresh(&crtc->state->adjusted_mode);
+
+	out->frame_ns = div_u64(NSEC_PER_SEC, hz > 0 ? hz : 60);
+	drm_crtc_vblank_on(crtc);
+}
+
+static void vgpu_crtc_atomic_disable(struct drm_crtc *crtc,
+				     struct drm_atomic_state *state)
+{
+	struct vgpu_device *vgdev = to_vgdev(crtc->dev);
+	struct vgpu_output *out = crtc_to_output(crtc);
+
+	vgpu_cmd_set_scanout(vgdev, out->index, 0, 0, 0, 0, 0);
+	drm_crtc_vblank_off(crtc);
+}
+
+/* Completes the commit's event on the next emulated vblank. */
+static void vgpu_crtc_atomic_flush(struct drm_crtc *crtc,
+				   struct drm_atomic_state *state)
+{
+	struct drm_pending_vblank_event *event = crtc->state->event;
+
+	if (!event)
+		return;
+	crtc->state->event = NULL;
+
+	spin_lock_irq(&crtc->dev->event_lock);
+	if (crtc->state->active && drm_crtc_vblank_get(crtc) == 0)
+		drm_crtc_arm_vblank_event(crtc, event);
+	else
+		drm_crtc_send_vblank_event(crtc, event);
+	spin_unlock_irq(&crtc->dev->event_lock);
+}
+
+static const struct drm_crtc_helper_funcs vgpu_crtc_helper_funcs = {
+	.atomic_enable = vgpu_crtc_atomic_enable,
+	.atomic_disable = vgpu_crtc_atomic_disable,
+	.atomic_flush = vgpu_crtc_atomic_flush,
+};
+
+static int vgpu_connector_get_modes(struct drm_connector *connector)
+{
+	struct vgpu_device *vgdev = to_vgdev(connector->dev);
+	struct vgpu_output *out = connector_to_output(connector);
+	const struct drm_edid *edid;
+	struct drm_display_mode *mode;
+	u32 width, height;
+	int count = 0;
+
+	mutex_lock(&vgdev->display_lock);
+	edid = drm_edid_dup(out->edid);
+	width = le32_to_cpu(out->info.r.width);
+	height = le32_to_cpu(out->info.r.height);
+	mutex_unlock(&vgdev->display_lock);
+
+	drm_edid_connector_update(connector, edid);
+	if (edid)
+		count = drm_edid_connector_add_modes(connector);
+	drm_edid_free(edid);
+
+	/* What the host window is now comes first. */
+	if (width && height) {
+		mode = drm_cvt_mode(connector->dev, width, height, 60,
+				    false, false, false);
+		if (mode) {
+			mode->type |= DRM_MODE_TYPE_PREFERRED;
+			drm_mode_probed_add(connector, mode);
+			count++;
+		}
+	}
+
+	if (!edid) {
+		count += drm_add_modes_noedid(connector, VGPU_MAX_DIM,
+					      VGPU_MAX_DIM);
+		if (!width || !height)
+			drm_set_preferred_mode(connector, VGPU_FALLBACK_W,
+					       VGPU_FALLBACK_H);
+	}
+	return count;
+}
+
+static int vgpu_connector_detect(struct drm_connector *connector,
+				 struct drm_modeset_acquire_ctx *ctx,
+				 bool force)
+{
+	struct vgpu_device *vgdev = to_vgdev(connector->dev);
+	struct vgpu_output *out = connector_to_output(connector);
+	bool enabled;
+
+	mutex_lock(&vgdev->display_lock);
+	enabled = le32_to_cpu(out->info.enabled);
+	mutex_unlock(&vgdev->display_lock);
+
+	return enabled ? connector_status_connected :
+			 connector_status_disconnected;
+}
+
+static const struct drm_connector_helper_funcs vgpu_connector_helper_funcs = {
+	.get_modes = vgpu_connector_get_modes,
+	.detect_ctx = vgpu_connector_detect,
+};
+
+static const struct drm_connector_funcs vgpu_connector_funcs = {
+	.fill_modes = drm_helper_probe_single_connector_modes,
+	.destroy = drm_connector_cleanup,
+	.reset = drm_atomic_helper_connector_reset,
+	.atomic_duplicate_state = drm_atomic_helper_connector_duplicate_state,
+	.atomic_destroy_state = drm_atomic_helper_connector_destroy_state,
+};
+
+static int vgpu_output_init(struct vgpu_device *vgdev, unsigned int index)
+{
+	struct vgpu_output *out = &vgdev->outputs[index];
+	struct drm_device *dev = &vgdev->drm;
+	int ret;
+
+	out->index = index;
+	out->frame_ns = div_u64(NSEC_PER_SEC, 60);
+	hrtimer_init(&out->vblank_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
+	out->vblank_timer.function = vgpu_vblank_tick;
+
+	out->primary = vgpu_plane_init(vgdev, DRM_PLANE_TYPE_PRIMARY, index);
+	if (IS_ERR(out->primary))
+		return PTR_ERR(out->primary);
+	out->cursor = vgpu_plane_init(vgdev, DRM_PLANE_TYPE_CURSOR, index);
+	if (IS_ERR(out->cursor))
+		return PTR_ERR(out->cursor);
+
+	ret = drm_crtc_init_with_planes(dev, &out->crtc, out->primary,
+					out->cursor, &vgpu_crtc_funcs, NULL);
+	if (ret)
+		return ret;
+	drm_crtc_helper_add(&out->crtc, &vgpu_crtc_helper_funcs);
+
+	ret = drm_simple_encoder_init(dev, &out->encoder,
+				      DRM_MODE_ENCODER_VIRTUAL);
+	if (ret)
+		return ret;
+	out->encoder.possible_crtcs = drm_crtc_mask(&out->crtc);
+
+	ret = drm_connector_init(dev, &out->connector, &vgpu_connector_funcs,
+				 DRM_MODE_CONNECTOR_VIRTUAL);
+	if (ret)
+		return ret;
+	drm_connector_helper_add(&out->connector, &vgpu_connector_helper_funcs);
+	if (vgdev->has_edid)
+		drm_connector_attach_edid_property(&out->connector);
+	/* The host tells us about changes; no polling. */
+	out->connector.polled = DRM_CONNECTOR_POLL_HPD;
+
+	return drm_connector_attach_encoder(&out->connector, &out->encoder);
+}
+
+static const struct drm_mode_config_funcs vgpu_mode_funcs = {
+	.fb_create = drm_gem_fb_create_with_dirty,
+	.atomic_check = drm_atomic_helper_check,
+	.atomic_commit = drm_atomic_helper_commit,
+};
+
+/* Reads the host's display layout and EDIDs; sleeps on the host. */
+static void vgpu_display_refresh(struct vgpu_device *vgdev)
+{
+	unsigned int i;
+
+	if (vgpu_cmd_get_display_info(vgdev))
+		return;
+	if (!vgdev->has_edid)
+		return;
+	for (i = 0; i < vgdev->num_scanouts; i++)
+		vgpu_cmd_get_edid(vgdev, i);
+}
+
+/**
+ * vgpu_display_changed() - the host reported a display change
+ * @vgdev: the device
+ *
+ * Re-reads the layout and tells userspace with a hotplug event.
+ *
+ * Context: process context, may sleep.
+ */
+void vgpu_display_changed(struct vgpu_device *vgdev)
+{
+	vgpu_display_refresh(vgdev);
+	drm_helper_hpd_irq_event(&vgdev->drm);
+}
+
+/**
+ * vgpu_modeset_init() - create the KMS objects of every scanout
+ * @vgdev: the device
+ *
+ * Context: process context, may sleep.
+ * Return: 0 or a negative errno.
+ */
+int vgpu_modeset_init(struct vgpu_device *vgdev)
+{
+	struct drm_device *dev = &vgdev->drm;
+	unsigned int i;
+	int ret;
+
+	ret = drmm_mode_config_init(dev);
+	if (ret)
+		return ret;
+
+	dev->mode_config.funcs = &vgpu_mode_funcs;
+	dev->mode_config.min_width = 32;
+	dev->mode_config.min_height = 32;
+	dev->mode_config.max_width = VGPU_MAX_DIM;
+	dev->mode_config.max_height = VGPU_MAX_DIM;
+	dev->mode_config.cursor_width = VGPU_CURSOR_DIM;
+	dev->mode_config.cursor_height = VGPU_CURSOR_DIM;
+	dev->mode_config.preferred_depth = 24;
+
+	for (i = 0; i < vgdev->num_scanouts; i++) {
+		ret = vgpu_output_init(vgdev, i);
+		if (ret)
+			return ret;
+	}
+
+	ret = drm_vblank_init(dev, vgdev->num_scanouts);
+	if (ret)
+		return ret;
+
+	vgpu_display_refresh(vgdev);
+	drm_mode_config_reset(dev);
+	return 0;
+}

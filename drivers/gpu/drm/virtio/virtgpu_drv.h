@@ -1,0 +1,467 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private interfaces of the virtio-gpu driver, grouped by the file that
+ * implements them.
+ *
+ * Copyright 2026 The virtio-gpu-ng authors
+ */
+#ifndef VIRTGPU_DRV_H
+#define VIRTGPU_DRV_H
+
+#include <linux/dma-fence.h>
+#include <linux/hrtimer.h>
+#include <linux/idr.h>
+#include <linux/kref.h>
+#include <linux/completion.h>
+#include <linux/scatterlist.h>
+#include <linux/spinlock.h>
+#include <linux/virtio.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_gpu.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+#include <drm/drm_crtc.h>
+#include <drm/drm_device.h>
+#include <drm/drm_edid.h>
+#include <drm/drm_encoder.h>
+#include <drm/drm_gem_shmem_helper.h>
+#include <drm/drm_mm.h>
+#include <drm/drm_plane.h>
+
+#include "virtgpu_compat.h"
+/*
+ * Our own copy of the uAPI, not the one in the kernel headers we build
+ * against: it carries our additions. In-tree this is the same file.
+ */
+#include "../../../../include/uapi/drm/virtgpu_drm.h"
+
+#define VGPU_DRIVER_NAME	"virtio_gpu"
+#define VGPU_DRIVER_DESC	"virtio GPU"
+#define VGPU_DRIVER_MAJOR	0
+#define VGPU_DRIVER_MINOR	1
+#define VGPU_DRIVER_PATCH	0
+
+/* Cursor images are always 64x64 ARGB on virtio-gpu. */
+#define VGPU_CURSOR_DIM		64
+
+/* Longest we sleep on a reply the kernel itself needs (display info, caps). */
+#define VGPU_SYNC_TIMEOUT	(5 * HZ)
+
+struct vgpu_device;
+struct vgpu_cmd;
+struct vgpu_fence;
+struct vgpu_output;
+
+/* ------------------------------------------------------------------ */
+/* virtgpu_vq.c: the command core                                      */
+
+/*
+ * Counters of the command core. They are what every performance claim of
+ * this driver is measured with, so they count at the point where the event
+ * happens and nowhere else. All are monotonic until reset through debugfs.
+ */
+enum vgpu_stat {
+	VGPU_STAT_NOTIFY,		/* virtqueue notifications sent */
+	VGPU_STAT_NOTIFY_SUPPRESSED,	/* kicks the host asked us to skip */
+	VGPU_STAT_IRQ,			/* used-buffer callbacks */
+	VGPU_STAT_COMPLETED,		/* responses processed */
+	VGPU_STAT_SYNC_WAIT,		/* sleeps on a host reply */
+	VGPU_STAT_SYNC_WAIT_NS,		/* total time of those sleeps */
+	VGPU_STAT_BYTES,		/* bytes described to the host */
+	VGPU_STAT_RING_FULL,		/* submissions that waited for space */
+	VGPU_STAT_ERROR_RESP,		/* error responses from the host */
+	VGPU_STAT_COUNT
+};
+
+/* Command types are counted in one flat array: 2D, 3D and cursor ranges. */
+#define VGPU_CMD_2D_COUNT	(VIRTIO_GPU_CMD_SET_SCANOUT_BLOB - \
+				 VIRTIO_GPU_CMD_GET_DISPLAY_INFO + 1)
+#define VGPU_CMD_3D_COUNT	(VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB - \
+				 VIRTIO_GPU_CMD_CTX_CREATE + 1)
+#define VGPU_CMD_CURSOR_COUNT	2
+#define VGPU_CMD_TYPE_SLOTS	(VGPU_CMD_2D_COUNT + VGPU_CMD_3D_COUNT + \
+				 VGPU_CMD_CURSOR_COUNT)
+
+struct vgpu_stats {
+	atomic64_t ev[VGPU_STAT_COUNT];
+	atomic64_t cmd[VGPU_CMD_TYPE_SLOTS];
+};
+
+typedef void (*vgpu_cmd_done_t)(struct vgpu_device *vgdev,
+				struct vgpu_cmd *cmd);
+
+/* Requests are small; the largest fixed one is SET_SCANOUT_BLOB. */
+#define VGPU_CMD_REQ_MAX	128
+
+/**
+ * struct vgpu_cmd - one command on its way to the host and back
+ *
+ * A command is built by the caller, handed to the command core, and
+ * completed by the core when the host's response is in. Two references
+ * exist while a synchronous caller waits for it: one for the caller, one for
+ * the queue; otherwise the queue owns it alone.
+ */
+struct vgpu_cmd {
+	struct kref ref;
+	/** @link: on the queue's backlog, then on the drain worker's list. */
+	struct list_head link;
+	/** @done: called once the response is in, from the drain worker. */
+	vgpu_cmd_done_t done;
+	/** @priv: for @done. */
+	void *priv;
+	/** @fence: signalled by the response; the command holds a reference. */
+	struct vgpu_fence *fence;
+	/** @objs: GEM objects the host uses until the response is in. */
+	struct drm_gem_object **objs;
+	unsigned int nr_objs;
+	/** @payload: data that follows the request (entries, streams). */
+	void *payload;
+	u32 payload_len;
+	bool payload_owned;
+	/** @resp: where the host writes its answer; @resp_inline by default. */
+	void *resp;
+	u32 resp_len;
+	u32 req_len;
+	/** @status: 0 or the errno that the response type maps to. */
+	int status;
+	/** @completion: completed with the command, for synchronous callers. */
+	struct completion completion;
+	/** @sg: scatterlist of a vmalloc'ed payload, one entry per page. */
+	struct scatterlist *sg;
+	unsigned int sg_nents;
+	struct virtio_gpu_ctrl_hdr resp_inline;
+	union {
+		struct virtio_gpu_ctrl_hdr hdr;
+		u8 bytes[VGPU_CMD_REQ_MAX];
+	} req __aligned(8);
+};
+
+/**
+ * struct vgpu_queue - one virtqueue and what guards it
+ */
+struct vgpu_queue {
+	struct vgpu_device *vgdev;
+	struct virtqueue *vq;
+	/**
+	 * @lock: protects @vq (adding, kicking and taking used buffers) and
+	 * the order of fence ids, which must be the order of the ring.
+	 */
+	spinlock_t lock;
+	/** @space: submitters waiting for free descriptors. */
+	wait_queue_head_t space;
+	/** @drain: completes used buffers outside interrupt context. */
+	struct work_struct drain;
+	/**
+	 * @backlog: commands accepted but not yet in the ring, in order,
+	 * because the ring was full (protected by @lock).
+	 */
+	struct list_head backlog;
+	/** @inflight: commands accepted but not yet completed. */
+	atomic_t inflight;
+	/** @idle: woken when @inflight drops to zero. */
+	wait_queue_head_t idle;
+};
+
+struct vgpu_cmd *vgpu_cmd_new(struct vgpu_device *vgdev, u32 type,
+			      size_t req_len);
+void vgpu_cmd_put(struct vgpu_cmd *cmd);
+int vgpu_cmd_want_resp(struct vgpu_cmd *cmd, size_t len);
+void vgpu_cmd_attach_objs(struct vgpu_cmd *cmd, struct drm_gem_object **objs,
+			  unsigned int nr);
+int vgpu_cmd_submit(struct vgpu_device *vgdev, struct vgpu_cmd *cmd,
+		    struct vgpu_fence *fence);
+int vgpu_cmd_submit_cursor(struct vgpu_device *vgdev, struct vgpu_cmd *cmd);
+int vgpu_cmd_submit_wait(struct vgpu_device *vgdev, struct vgpu_cmd *cmd);
+void vgpu_ctrl_vq_done(struct virtqueue *vq);
+void vgpu_cursor_vq_done(struct virtqueue *vq);
+void vgpu_queue_init(struct vgpu_device *vgdev, struct vgpu_queue *q);
+void vgpu_queues_flush(struct vgpu_device *vgdev);
+void vgpu_queues_quiesce(struct vgpu_device *vgdev);
+void vgpu_stat_add(struct vgpu_device *vgdev, enum vgpu_stat stat, u64 n);
+
+/* ------------------------------------------------------------------ */
+/* virtgpu_fence.c                                                     */
+
+/**
+ * struct vgpu_fence - a host fence, signalled by the fenced command's reply
+ */
+struct vgpu_fence {
+	struct dma_fence base;
+	/** @link: entry on &vgpu_fence_ctx.pending while unsignalled. */
+	struct list_head link;
+	/** @timeline: key of the timeline; earlier ids on it complete first. */
+	u64 timeline;
+	/** @ctx_id: host context, 0 for kernel fences. */
+	u32 ctx_id;
+	/** @ring_idx: ring of @ctx_id, valid when @use_ring. */
+	u32 ring_idx;
+	bool use_ring;
+	/** @event: DRM event to post when signalled, or NULL. */
+	struct drm_pending_event *event;
+};
+
+/**
+ * struct vgpu_fence_ctx - fence bookkeeping of one device
+ */
+struct vgpu_fence_ctx {
+	/**
+	 * @lock: protects @pending and @last_id, and is the lock of every
+	 * vgpu_fence. Taken inside &vgpu_queue.lock when a fence is emitted.
+	 */
+	spinlock_t lock;
+	struct list_head pending;
+	u64 last_id;
+	/** @kernel_ctx: dma-fence context for fences not tied to a ring. */
+	u64 kernel_ctx;
+};
+
+struct vgpu_fence *vgpu_fence_alloc(struct vgpu_device *vgdev, u64 dma_ctx,
+				    u32 ctx_id, u32 ring_idx, bool use_ring);
+void vgpu_fence_emit(struct vgpu_device *vgdev, struct virtio_gpu_ctrl_hdr *hdr,
+		     struct vgpu_fence *fence);
+void vgpu_fence_complete(struct vgpu_device *vgdev, u64 id, int err);
+void vgpu_fence_abort(struct vgpu_fence *fence, int err);
+void vgpu_fence_fail_all(struct vgpu_device *vgdev);
+
+/* ------------------------------------------------------------------ */
+/* virtgpu_cmd.c: command encoders                                     */
+
+struct vgpu_bo;
+
+struct vgpu_box {
+	u32 x, y, z, w, h, d;
+};
+
+int vgpu_cmd_create_2d(struct vgpu_device *vgdev, struct vgpu_bo *bo,
+		       u32 format, u32 width, u32 height);
+int vgpu_cmd_create_3d(struct vgpu_device *vgdev, struct vgpu_bo *bo,
+		       const struct drm_virtgpu_resource_create *rc,
+		       u32 ctx_id, struct vgpu_fence *fence);
+int vgpu_cmd_unref(struct vgpu_device *vgdev, struct vgpu_bo *bo,
+		   vgpu_cmd_done_t done);
+int vgpu_cmd_attach_backing(struct vgpu_device *vgdev, struct vgpu_bo *bo,
+			    struct virtio_gpu_mem_entry *ents, u32 nents,
+			    struct vgpu_fence *fence);
+int vgpu_cmd_set_scanout(struct vgpu_device *vgdev, u32 scanout, u32 res_id,
+			 u32 x, u32 y, u32 w, u32 h);
+int vgpu_cmd_flush(struct vgpu_device *vgdev, struct vgpu_bo *bo,
+		   u32 x, u32 y, u32 w, u32 h);
+int vgpu_cmd_transfer_2d(struct vgpu_device *vgdev, struct vgpu_bo *bo,
+			 u64 offset, u32 x, u32 y, u32 w, u32 h,
+			 struct vgpu_fence *fence);
+int vgpu_cmd_transfer_3d(struct vgpu_device *vgdev, struct vgpu_bo *bo,
+			 bool to_host, u32 ctx_id, const struct vgpu_box *box,
+			 u32 level, u64 offset, u32 stride, u32 layer_stride,
+			 struct vgpu_fence *fence);
+int vgpu_cmd_get_display_info(struct vgpu_device *vgdev);
+int vgpu_cmd_get_edid(struct vgpu_device *vgdev, u32 scanout);
+int vgpu_cmd_get_capset_info(struct vgpu_device *vgdev, u32 index);
+int vgpu_cmd_get_capset(struct vgpu_device *vgdev, u32 id, u32 version,
+			void **data, u32 *size);
+int vgpu_cmd_ctx_create(struct vgpu_device *vgdev, u32 ctx_id,
+			u32 context_init, const char *name, u32 nlen);
+int vgpu_cmd_ctx_destroy(struct vgpu_device *vgdev, u32 ctx_id);
+int vgpu_cmd_ctx_resource(struct vgpu_device *vgdev, u32 ctx_id,
+			  struct vgpu_bo *bo, bool attach);
+int vgpu_cmd_submit_3d(struct vgpu_device *vgdev, u32 ctx_id, void *stream,
+		       u32 size, struct drm_gem_object **objs, unsigned int nr,
+		       struct vgpu_fence *fence);
+int vgpu_cmd_cursor(struct vgpu_device *vgdev, bool update, u32 scanout,
+		    u32 x, u32 y, u32 res_id, u32 hot_x, u32 hot_y);
+int vgpu_cmd_cursor_image(struct vgpu_device *vgdev, struct vgpu_output *out,
+			  struct vgpu_bo *bo, u32 gen, u32 hot_x, u32 hot_y);
+
+/* ------------------------------------------------------------------ */
+/* virtgpu_object.c                                                    */
+
+/**
+ * struct vgpu_bo - a GEM object with a host resource behind it
+ */
+struct vgpu_bo {
+	struct drm_gem_shmem_object shmem;
+	/** @res_id: host resource id, 0 while the host knows none. */
+	u32 res_id;
+	/** @host3d: a virgl resource (RESOURCE_CREATE on a 3D device). */
+	bool host3d;
+	/** @dumb: a dumb buffer, scanned out through 2D transfers. */
+	bool dumb;
+	/** @blob_mem: VIRTGPU_BLOB_MEM_* for blobs, 0 otherwise. */
+	u32 blob_mem;
+	u32 blob_flags;
+};
+
+static inline struct vgpu_bo *to_vgpu_bo(struct drm_gem_object *obj)
+{
+	return container_of(obj, struct vgpu_bo, shmem.base);
+}
+
+struct drm_gem_object *vgpu_gem_create_object(struct drm_device *dev,
+					      size_t size);
+struct vgpu_bo *vgpu_bo_create(struct vgpu_device *vgdev, size_t size);
+int vgpu_bo_attach_backing(struct vgpu_device *vgdev, struct vgpu_bo *bo,
+			   struct vgpu_fence *fence);
+int vgpu_bo_create_2d(struct vgpu_device *vgdev, struct vgpu_bo *bo,
+		      u32 format, u32 width, u32 height);
+int vgpu_dumb_create(struct drm_file *file, struct drm_device *dev,
+		     struct drm_mode_create_dumb *args);
+int vgpu_res_id_get(struct vgpu_device *vgdev, u32 *id);
+void vgpu_res_id_put(struct vgpu_device *vgdev, u32 id);
+
+/* ------------------------------------------------------------------ */
+/* virtgpu_display.c and virtgpu_plane.c                               */
+
+/**
+ * struct vgpu_output - one scanout: CRTC, encoder, connector and its state
+ */
+struct vgpu_output {
+	struct drm_crtc crtc;
+	struct drm_encoder encoder;
+	struct drm_connector connector;
+	struct drm_plane *primary;
+	struct drm_plane *cursor;
+	unsigned int index;
+	/** @info: the host's view of the scanout (under display_lock). */
+	struct virtio_gpu_display_one info;
+	/** @edid: last EDID read from the host (under display_lock). */
+	const struct drm_edid *edid;
+	/** @vblank_timer: emulated vertical blank. */
+	struct hrtimer vblank_timer;
+	/** @frame_ns: frame period of the current mode. */
+	u64 frame_ns;
+	/** @vblank_time: time of the last emulated vblank. */
+	ktime_t vblank_time;
+	/** @cursor_x: current cursor position (under cursor_lock). */
+	int cursor_x, cursor_y;
+	/**
+	 * @cursor_gen: bumped by every new cursor image or hide (under
+	 * cursor_lock), so that an image whose upload finishes late is
+	 * dropped if something newer was asked for meanwhile.
+	 */
+	u32 cursor_gen;
+};
+
+static inline struct vgpu_output *crtc_to_output(struct drm_crtc *crtc)
+{
+	return container_of(crtc, struct vgpu_output, crtc);
+}
+
+static inline struct vgpu_output *connector_to_output(struct drm_connector *c)
+{
+	return container_of(c, struct vgpu_output, connector);
+}
+
+int vgpu_modeset_init(struct vgpu_device *vgdev);
+void vgpu_display_changed(struct vgpu_device *vgdev);
+struct drm_plane *vgpu_plane_init(struct vgpu_device *vgdev,
+				  enum drm_plane_type type,
+				  unsigned int index);
+
+/* ------------------------------------------------------------------ */
+/* virtgpu_ioctl.c and virtgpu_drv.c                                   */
+
+/**
+ * struct vgpu_file - per open file state
+ */
+struct vgpu_file {
+	/** @lock: serialises creating the host context (ctx_created). */
+	struct mutex lock;
+	bool ctx_created;
+	u32 ctx_id;
+	u32 capset_id;
+	u32 num_rings;
+	u64 poll_rings;
+	/** @dma_ctx: first dma-fence context of this file's rings. */
+	u64 dma_ctx;
+	char debug_name[64];
+};
+
+/* Indexed by ioctl number: upstream's 0x01 to 0x0b; slot 0 is unused. */
+#define VGPU_NUM_IOCTLS	12
+extern const struct drm_ioctl_desc vgpu_ioctls[VGPU_NUM_IOCTLS];
+
+int vgpu_ctx_ensure(struct vgpu_device *vgdev, struct vgpu_file *vfile);
+
+/* virtgpu_submit.c */
+int vgpu_execbuffer_ioctl(struct drm_device *dev, void *data,
+			  struct drm_file *file);
+
+/* ------------------------------------------------------------------ */
+/* virtgpu_debugfs.c                                                   */
+
+void vgpu_debugfs_init(struct drm_minor *minor);
+
+/* ------------------------------------------------------------------ */
+/* The device                                                          */
+
+struct vgpu_capset {
+	u32 id;
+	u32 max_version;
+	u32 max_size;
+};
+
+/* A capset read from the host, cached for the life of the device. */
+struct vgpu_capset_cache {
+	struct list_head link;
+	u32 id;
+	u32 version;
+	u32 size;
+	u8 data[];
+};
+
+/**
+ * struct vgpu_device - one virtio-gpu device
+ */
+struct vgpu_device {
+	struct drm_device drm;
+	struct virtio_device *vdev;
+	/** @devres_group: managed resources of ours on the parent device. */
+	void *devres_group;
+
+	struct vgpu_queue ctrlq;
+	struct vgpu_queue cursorq;
+	struct vgpu_fence_ctx fences;
+	struct vgpu_stats stats;
+
+	bool has_virgl;
+	bool has_edid;
+	bool has_uuid;
+	bool has_blob;
+	bool has_ctx_init;
+	bool has_indirect;
+	bool has_event_idx;
+	bool has_host_visible;
+	bool use_dma_api;
+
+	u32 num_scanouts;
+	u32 num_capsets;
+	u64 capset_mask;
+	struct vgpu_capset *capsets;
+
+	/** @caps_lock: protects @caps_cache. */
+	struct mutex caps_lock;
+	struct list_head caps_cache;
+
+	/** @display_lock: protects outputs[].info and outputs[].edid. */
+	struct mutex display_lock;
+	struct vgpu_output outputs[VIRTIO_GPU_MAX_SCANOUTS];
+	struct work_struct config_work;
+
+	/** @cursor_lock: protects cursor positions of all outputs. */
+	spinlock_t cursor_lock;
+
+	struct ida res_ida;
+	struct ida ctx_ida;
+
+	struct virtio_shm_region host_visible;
+	/** @host_visible_lock: protects @host_visible_mm. */
+	spinlock_t host_visible_lock;
+	struct drm_mm host_visible_mm;
+};
+
+static inline struct vgpu_device *to_vgdev(struct drm_device *dev)
+{
+	return container_of(dev, struct vgpu_device, drm);
+}
+
+#endif /* VIRTGPU_DRV_H */

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Host fences.
+ *
+ * Copyright 2026 The virtio-gpu-ng authors
+ */
+
+#include <linux/slab.h>
+
+#include <drm/drm_file.h>
+
+#include "virtgpu_drv.h"
+
+/*
+ * A fence is signalled when the host answers the command that carried it;
+ * the host answers fenced commands only once their work is done. Commands
+ * on one timeline (the kernel's, or one ring of one context) complete in
+ * order on the host, so an answer for id N also completes every earlier id
+ * of the same timeline, even if its own answer is still on its way.
+ */
+
+static const char *vgpu_fence_driver_name(struct dma_fence *f)
+{
+	return VGPU_DRIVER_NAME;
+}
+
+static const char *vgpu_fence_timeline_name(struct dma_fence *f)
+{
+	struct vgpu_fence *fence = container_of(f, struct vgpu_fence, base);
+
+	return fence->use_ring ? "ring" : "host";
+}
+
+static const struct dma_fence_ops vgpu_fence_ops = {
+	.get_driver_name = vgpu_fence_driver_name,
+	.get_timeline_name = vgpu_fence_timeline_name,
+};
+
+/**
+ * vgpu_fence_alloc() - allocate an unemitted fence
+ * @vgdev: the device
+ * @dma_ctx: dma-fence context (timeline) of the fence
+ * @ctx_id: host context id, 0 for the kernel
+ * @ring_idx: ring of that context
+ * @use_ring: whether @ring_idx is passed to the host
+ *
+ * The fence gets its id when it is emitted with a command.
+ *
+ * Context: process context.
+ * Return: the fence with one reference, or NULL.
+ */
+struct vgpu_fence *vgpu_fence_alloc(struct vgpu_device *vgdev, u64 dma_ctx,
+				    u32 ctx_id, u32 ring_idx, bool use_ring)
+{
+	struct vgpu_fence *fence = kzalloc(sizeof(*fence), GFP_KERNEL);
+
+	if (!fence)
+		return NULL;
+	/* The seqno is set at emission, before anyone can see the fence. */
+	dma_fence_init(&fence->base, &vgpu_fence_ops, &vgdev->fences.lock,
+		       dma_ctx, 0);
+	INIT_LIST_HEAD(&fence->link);
+	fence->timeline = dma_ctx;
+	fence->ctx_id = ctx_id;
+	fence->ring_idx = ring_idx;
+	fence->use_ring = use_ring;
+	return fence;
+}
+
+/**
+ * vgpu_fence_emit() - give a fence its id and put it in a command header
+ * @vgdev: the device
+ * @hdr: header of the command that carries the fence
+ * @fence: the fence
+ *
+ * Context: called by the command core under the queue lock, so that ids
+ * follow ring order.
+ */
+void vgpu_fence_emit(struct vgpu_device *vgdev, struct virtio_gpu_ctrl_hdr *hdr,
+		     struct vgpu_fence *fence)
+{
+	u32 hdr_flags = VIRTIO_GPU_FLAG_FENCE;
+	unsigned long flags;
+
+	spin_lock_irqsave(&vgdev->fences.lock, flags);
+	fence->base.seqno = ++vgdev->fences.last_id;
+	dma_fence_get(&fence->base);
+	list_add_tail(&fence->link, &vgdev->fences.pending);
+	spin_unlock_irqrestore(&vgdev->fences.lock, flags);
+
+	hdr->fence_id = cpu_to_le64(fence->base.seqno);
+	if (fence->use_ring) {
+		hdr_flags |= VIRTIO_GPU_FLAG_INFO_RING_IDX;
+		hdr->ring_idx = fence->ring_idx;
+	}
+	hdr->flags |= cpu_to_le32(hdr_flags);
+}
+
+static void vgpu_fence_retire(struct vgpu_device *vgdev,
+			      struct list_head *done)
+{
+	struct vgpu_fence *fence, *next;
+
+	list_for_each_entry_safe(fence, next, done, link) {
+		list_del_init(&fence->link);
+		if (fence->event) {
+			drm_send_event(&vgdev->drm, fence->event);
+			fence->event = NULL;
+		}
+		dma_fence_put(&fence->base);
+	}
+}
+
+/**
+ * vgpu_fence_complete() - the host answered the command carrying fence @id
+ * @vgdev: the device
+ * @id: the fence id
+ * @err: 0, or the error the host reported for that command
+ *
+ * Signals @id and every earlier unsignalled fence of the same timeline.
+ *
+ * Context: process context (the drain worker).
+ */
+void vgpu_fence_complete(struct vgpu_device *vgdev, u64 id, int err)
+{
+	struct vgpu_fence *fence, *next, *match = NULL;
+	unsigned long flags;
+	LIST_HEAD(done);
+
+	spin_lock_irqsave(&vgdev->fences.lock, flags);
+	list_for_each_entry(fence, &vgdev->fences.pending, link) {
+		if (fence->base.seqno == id) {
+			match = fence;
+			break;
+		}
+	}
+	if (match) {
+		if (err)
+			dma_fence_set_error(&match->base, err);
+		list_for_each_entry_safe(fence, next, &vgdev->fences.pending,
+					 link) {
+			if (fence->timeline != match->timeline ||
+			    fence->base.seqno > id)
+				continue;
+			dma_fence_signal_locked(&fence->base);
+			list_move_tail(&fence->link, &done);
+		}
+	}
+	spin_unlock_irqrestore(&vgdev->fences.lock, flags);
+
+	vgpu_fence_retire(vgdev, &done);
+}
+
+/**
+ * vgpu_fence_abort() - signal a fence whose command never reached the host
+ * @fence: a fence that was not emitted
+ * @err: why
+ *
+ * Context: any.
+ */
+void vgpu_fence_abort(struct vgpu_fence *fence, int err)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(fence->base.lock, flags);
+	if (!test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->base.flags)) {
+		dma_fence_set_error(&fence->base, err);
+		dma_fence_signal_locked(&fence->base);
+	}
+	spin_unlock_irqrestore(fence->base.lock, flags);
+}
+
+/**
+ * vgpu_fence_fail_all() - signal every pending fence with -ENODEV
+ * @vgdev: the device, which the host no longer serves
+ *
+ * Context: process context.
+ */
+void vgpu_fence_fail_all(struct vgpu_device *vgdev)
+{
+	struct vgpu_fence *fence, *next;
+	unsigned long flags;
+	LIST_HEAD(done);
+
+	spin_lock_irqsave(&vgdev->fences.lock, flags);
+	list_for_each_entry_safe(fence, next, &vgdev->fences.pending, link) {
+		dma_fence_set_error(&fence->base, -ENODEV);
+		dma_fence_signal_locked(&fence->base);
+		list_move_tail(&fence->link, &done);
+	}
+	spin_unlock_irqrestore(&vgdev->fences.lock, flags);
+
+	vgpu_fence_retire(vgdev, &done);
+}

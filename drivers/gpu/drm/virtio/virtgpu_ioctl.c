@@ -1,0 +1,497 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The virtio-gpu render uAPI, except EXECBUFFER (virtgpu_submit.c).
+ *
+ * Copyright 2026 The virtio-gpu-ng authors
+ */
+
+#include <linux/dma-resv.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include <drm/drm_drv.h>
+#include <drm/drm_file.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_ioctl.h>
+#include <drm/drm_vma_manager.h>
+
+#include "virtgpu_drv.h"
+
+/* How long WAIT sleeps before telling userspace to try again. */
+#define VGPU_WAIT_TIMEOUT	(15 * HZ)
+
+/* Userspace gets the object's size as __u32 and names it by __u32 too. */
+#define VGPU_MAX_BO_SIZE	((u64)U32_MAX & PAGE_MASK)
+
+static int vgpu_map_ioctl(struct drm_device *dev, void *data,
+			  struct drm_file *file)
+{
+	struct drm_virtgpu_map *args = data;
+	struct drm_gem_object *obj;
+	int ret;
+
+	if (args->pad)
+		return -EINVAL;
+	obj = drm_gem_object_lookup(file, args->handle);
+	if (!obj)
+		return -ENOENT;
+	ret = drm_gem_create_mmap_offset(obj);
+	if (!ret)
+		args->offset = drm_vma_node_offset_addr(&obj->vma_node);
+	drm_gem_object_put(obj);
+	return ret;
+}
+
+static int vgpu_getparam_ioctl(struct drm_device *dev, void *data,
+			       struct drm_file *file)
+{
+	struct vgpu_device *vgdev = to_vgdev(dev);
+	struct drm_virtgpu_getparam *args = data;
+	int value;
+
+	switch (args->param) {
+	case VIRTGPU_PARAM_3D_FEATURES:
+		value = vgdev->has_virgl;
+		break;
+	case VIRTGPU_PARAM_CAPSET_QUERY_FIX:
+		value = 1;
+		break;
+	case VIRTGPU_PARAM_RESOURCE_BLOB:
+	case VIRTGPU_PARAM_HOST_VISIBLE:
+	case VIRTGPU_PARAM_CROSS_DEVICE:
+		/* Not implemented by this driver yet: reported as absent. */
+		value = 0;
+		break;
+	case VIRTGPU_PARAM_CONTEXT_INIT:
+	case VIRTGPU_PARAM_EXPLICIT_DEBUG_NAME:
+		value = vgdev->has_ctx_init;
+		break;
+	case VIRTGPU_PARAM_SUPPORTED_CAPSET_IDs:
+		value = vgdev->capset_mask;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (copy_to_user(u64_to_user_ptr(args->value), &value, sizeof(value)))
+		return -EFAULT;
+	return 0;
+}
+
+static int vgpu_resource_create_ioctl(struct drm_device *dev, void *data,
+				      struct drm_file *file)
+{
+	struct vgpu_device *vgdev = to_vgdev(dev);
+	struct drm_virtgpu_resource_create *rc = data;
+	struct vgpu_file *vfile = file->driver_priv;
+	u64 size = rc->size ? rc->size : PAGE_SIZE;
+	struct vgpu_bo *bo;
+	u32 handle;
+	int ret;
+
+	if (!rc->width || !rc->height)
+		return -EINVAL;
+	if (!vgdev->has_virgl) {
+		/* A 2D host only has single-level, single-sample 2D images. */
+		if (rc->target != 2 || rc->depth > 1 || rc->array_size > 1 ||
+		    rc->last_level || rc->nr_samples > 1)
+			return -EINVAL;
+	}
+	if (PAGE_ALIGN(size) > VGPU_MAX_BO_SIZE)
+		return -EINVAL;
+
+	if (vgdev->has_virgl) {
+		ret = vgpu_ctx_ensure(vgdev, vfile);
+		if (ret)
+			return ret;
+	}
+
+	bo = vgpu_bo_create(vgdev, size);
+	if (IS_ERR(bo))
+		return PTR_ERR(bo);
+
+	ret = vgpu_res_id_get(vgdev, &bo->res_id);
+	if (ret)
+		goto out_put;
+	if (vgdev->has_virgl) {
+		bo->host3d = true;
+		ret = vgpu_cmd_create_3d(vgdev, bo, rc, vfile->ctx_id, NULL);
+	} else {
+		ret = vgpu_cmd_create_2d(vgdev, bo, rc->format, rc->width,
+					 rc->height);
+	}
+	if (ret)
+		goto out_put;
+	ret = vgpu_bo_attach_backing(vgdev, bo, NULL);
+	if (ret)
+		goto out_put;
+
+	ret = drm_gem_handle_create(file, &bo->shmem.base, &handle);
+	if (ret)
+		goto out_put;
+	rc->bo_handle = handle;
+	rc->res_handle = bo->res_id;
+out_put:
+	drm_gem_object_put(&bo->shmem.base);
+	return ret;
+}
+
+static int vgpu_resource_info_ioctl(struct drm_device *dev, void *data,
+				    struct drm_file *file)
+{
+	struct drm_virtgpu_resource_info *ri = data;
+	struct drm_gem_object *obj;
+	struct vgpu_bo *bo;
+
+	obj = drm_gem_object_lookup(file, ri->bo_handle);
+	if (!obj)
+		return -ENOENT;
+	bo = to_vgpu_bo(obj);
+	ri->res_handle = bo->res_id;
+	ri->size = obj->size;
+	ri->blob_mem = bo->blob_mem;
+	drm_gem_object_put(obj);
+	return 0;
+}
+
+/* Fences the object for WAIT: writes exclude everyone, reads writers. */
+static int vgpu_bo_add_fence(struct drm_gem_object *obj,
+			     struct vgpu_fence *fence, bool write)
+{
+	int ret;
+
+	ret = dma_resv_lock_interruptible(obj->resv, NULL);
+	if (ret)
+		return ret;
+	ret = dma_resv_reserve_fences(obj->resv, 1);
+	if (!ret)
+		dma_resv_add_fence(obj->resv, &fence->base,
+				   write ? DMA_RESV_USAGE_WRITE :
+					   DMA_RESV_USAGE_READ);
+	dma_resv_unlock(obj->resv);
+	return ret;
+}
+
+/* Rejects boxes whose far corner wraps around. */
+static bool vgpu_box_valid(const struct drm_virtgpu_3d_box *box)
+{
+	u32 end;
+
+	return !check_add_overflow(box->x, box->w, &end) &&
+	       !check_add_overflow(box->y, box->h, &end) &&
+	       !check_add_overflow(box->z, box->d, &end);
+}
+
+static int vgpu_transfer(struct drm_device *dev, struct drm_file *file,
+			 bool to_host, u32 handle,
+			 const struct drm_virtgpu_3d_box *ubox, u32 level,
+			 u32 offset, u32 stride, u32 layer_stride)
+{
+	struct vgpu_device *vgdev = to_vgdev(dev);
+	struct vgpu_file *vfile = file->driver_priv;
+	struct vgpu_fence *fence = NULL;
+	struct drm_gem_object *obj;
+	struct vgpu_bo *bo;
+	struct vgpu_box box;
+	int ret;
+
+	if (!vgdev->has_virgl && !to_host)
+		return -EOPNOTSUPP;
+	if (!vgpu_box_valid(ubox))
+		return -EINVAL;
+
+	obj = drm_gem_object_lookup(file, handle);
+	if (!obj)
+		return -ENOENT;
+	bo = to_vgpu_bo(obj);
+	ret = -EINVAL;
+	if (!bo->res_id || offset >= obj->size)
+		goto out_put;
+
+	if (vgdev->has_virgl) {
+		ret = vgpu_ctx_ensure(vgdev, vfile);
+		if (ret)
+			goto out_put;
+	}
+
+	ret = -ENOMEM;
+	fence = vgpu_fence_alloc(vgdev, vgdev->fences.kernel_ctx, 0, 0, false);
+	if (!fence)
+		goto out_put;
+
+	/*
+	 * Fence the object before the command goes out, so that a WAIT
+	 * issued right after this ioctl sees it.
+	 */
+	ret = vgpu_bo_add_fence(obj, fence, !to_host);
+	if (ret)
+		goto out_put;
+
+	if (vgdev->has_virgl) {
+		box = (struct vgpu_box) {
+			ubox->x, ubox->y, ubox->z, ubox->w, ubox->h, ubox->d,
+		};
+		ret = vgpu_cmd_transfer_3d(vgdev, bo, to_host, vfile->ctx_id,
+					   &box, level, offset, stride,
+					   layer_stride, fence);
+	} else {
+		ret = vgpu_cmd_transfer_2d(vgdev, bo, offset, ubox->x, ubox->y,
+					   ubox->w, ubox->h, fence);
+	}
+out_put:
+	if (fence)
+		dma_fence_put(&fence->base);
+	drm_gem_object_put(obj);
+	return ret;
+}
+
+static int vgpu_transfer_from_host_ioctl(struct drm_device *dev, void *data,
+					 struct drm_file *file)
+{
+	struct drm_virtgpu_3d_transfer_from_host *args = data;
+
+	return vgpu_transfer(dev, file, false, args->bo_handle, &args->box,
+			     args->level, args->offset, args->stride,
+			     args->layer_stride);
+}
+
+static int vgpu_transfer_to_host_ioctl(struct drm_device *dev, void *data,
+				       struct drm_file *file)
+{
+	struct drm_virtgpu_3d_transfer_to_host *args = data;
+
+	return vgpu_transfer(dev, file, true, args->bo_handle, &args->box,
+			     args->level, args->offset, args->stride,
+			     args->layer_stride);
+}
+
+static int vgpu_wait_ioctl(struct drm_device *dev, void *data,
+			   struct drm_file *file)
+{
+	struct drm_virtgpu_3d_wait *args = data;
+	struct drm_gem_object *obj;
+	long left;
+	int ret = 0;
+
+	if (args->flags & ~VIRTGPU_WAIT_NOWAIT)
+		return -EINVAL;
+	obj = drm_gem_object_lookup(file, args->handle);
+	if (!obj)
+		return -ENOENT;
+
+	if (args->flags & VIRTGPU_WAIT_NOWAIT) {
+		if (!dma_resv_test_signaled(obj->resv, DMA_RESV_USAGE_READ))
+			ret = -EBUSY;
+	} else {
+		left = dma_resv_wait_timeout(obj->resv, DMA_RESV_USAGE_READ,
+					     true, VGPU_WAIT_TIMEOUT);
+		if (left < 0)
+			ret = left;
+		else if (!left)
+			ret = -EBUSY;
+	}
+	drm_gem_object_put(obj);
+	return ret;
+}
+
+static const struct vgpu_capset *vgpu_capset_find(struct vgpu_device *vgdev,
+						  u32 id)
+{
+	unsigned int i;
+
+	for (i = 0; i < vgdev->num_capsets; i++)
+		if (vgdev->capsets && vgdev->capsets[i].id == id)
+			return &vgdev->capsets[i];
+	return NULL;
+}
+
+/*
+ * Capsets do not change while the device lives: each (id, version) is read
+ * from the host once and served from memory afterwards.
+ */
+static struct vgpu_capset_cache *
+vgpu_capset_get(struct vgpu_device *vgdev, const struct vgpu_capset *cs,
+		u32 version)
+{
+	struct vgpu_capset_cache *c;
+	u32 size = cs->max_size;
+	void *data;
+	int ret;
+
+	mutex_lock(&vgdev->caps_lock);
+	list_for_each_entry(c, &vgdev->caps_cache, link)
+		if (c->id == cs->id && c->version == version)
+			goto out_unlock;
+
+	ret = vgpu_cmd_get_capset(vgdev, cs->id, version, &data, &size);
+	if (ret) {
+		c = ERR_PTR(ret);
+		goto out_unlock;
+	}
+	c = kmalloc(struct_size(c, data, size), GFP_KERNEL);
+	if (!c) {
+		kfree(data);
+		c = ERR_PTR(-ENOMEM);
+		goto out_unlock;
+	}
+	c->id = cs->id;
+	c->version = version;
+	c->size = size;
+	memcpy(c->data, data, size);
+	kfree(data);
+	list_add_tail(&c->link, &vgdev->caps_cache);
+out_unlock:
+	mutex_unlock(&vgdev->caps_lock);
+	return c;
+}
+
+static int vgpu_get_caps_ioctl(struct drm_device *dev, void *data,
+			       struct drm_file *file)
+{
+	struct vgpu_device *vgdev = to_vgdev(dev);
+	struct drm_virtgpu_get_caps *args = data;
+	const struct vgpu_capset *cs;
+	struct vgpu_capset_cache *c;
+
+	if (!vgdev->has_virgl || !vgdev->num_capsets)
+		return -EOPNOTSUPP;
+	if (args->pad)
+		return -EINVAL;
+	cs = vgpu_capset_find(vgdev, args->cap_set_id);
+	if (!cs || args->cap_set_ver > cs->max_version)
+		return -EINVAL;
+
+	c = vgpu_capset_get(vgdev, cs, args->cap_set_ver);
+	if (IS_ERR(c))
+		return PTR_ERR(c);
+	if (copy_to_user(u64_to_user_ptr(args->addr), c->data,
+			 min(args->size, c->size)))
+		return -EFAULT;
+	return 0;
+}
+
+static int vgpu_resource_create_blob_ioctl(struct drm_device *dev, void *data,
+					   struct drm_file *file)
+{
+	/* Blob resources are not implemented yet; GETPARAM says so. */
+	return -EOPNOTSUPP;
+}
+
+#define VGPU_CTX_PARAMS_ALL	(BIT(VIRTGPU_CONTEXT_PARAM_CAPSET_ID) | \
+				 BIT(VIRTGPU_CONTEXT_PARAM_NUM_RINGS) | \
+				 BIT(VIRTGPU_CONTEXT_PARAM_POLL_RINGS_MASK) | \
+				 BIT(VIRTGPU_CONTEXT_PARAM_DEBUG_NAME))
+
+/* Parameters of CONTEXT_INIT, validated before anything is applied. */
+struct vgpu_ctx_params {
+	u32 seen;
+	u32 capset_id;
+	u32 num_rings;
+	u64 poll_rings;
+	char name[64];
+};
+
+static int vgpu_ctx_param(struct vgpu_device *vgdev,
+			  const struct drm_virtgpu_context_set_param *p,
+			  struct vgpu_ctx_params *out)
+{
+	long len;
+
+	if (p->param == 0 || p->param >= BITS_PER_TYPE(out->seen) ||
+	    !(VGPU_CTX_PARAMS_ALL & BIT(p->param)))
+		return -EINVAL;
+	if (out->seen & BIT(p->param))
+		return -EINVAL;
+	out->seen |= BIT(p->param);
+
+	switch (p->param) {
+	case VIRTGPU_CONTEXT_PARAM_CAPSET_ID:
+		if (p->value >= 64 || !(vgdev->capset_mask & BIT_ULL(p->value)))
+			return -EINVAL;
+		out->capset_id = p->value;
+		return 0;
+	case VIRTGPU_CONTEXT_PARAM_NUM_RINGS:
+		if (!p->value || p->value > 64)
+			return -EINVAL;
+		out->num_rings = p->value;
+		return 0;
+	case VIRTGPU_CONTEXT_PARAM_POLL_RINGS_MASK:
+		out->poll_rings = p->value;
+		return 0;
+	case VIRTGPU_CONTEXT_PARAM_DEBUG_NAME:
+		len = strncpy_from_user(out->name, u64_to_user_ptr(p->value),
+					sizeof(out->name) - 1);
+		if (len < 0)
+			return len;
+		out->name[len] = '\0';
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int vgpu_context_init_ioctl(struct drm_device *dev, void *data,
+				   struct drm_file *file)
+{
+	struct vgpu_device *vgdev = to_vgdev(dev);
+	struct drm_virtgpu_context_init *args = data;
+	struct vgpu_file *vfile = file->driver_priv;
+	struct drm_virtgpu_context_set_param *params;
+	struct vgpu_ctx_params p = { };
+	unsigned int i;
+	int ret;
+
+	if (!vgdev->has_virgl || !vgdev->has_ctx_init)
+		return -EOPNOTSUPP;
+	if (args->pad || !args->num_params || args->num_params > 4)
+		return -EINVAL;
+
+	params = memdup_array_user(u64_to_user_ptr(args->ctx_set_params),
+				   args->num_params, sizeof(*params));
+	if (IS_ERR(params))
+		return PTR_ERR(params);
+	for (i = 0; i < args->num_params; i++) {
+		ret = vgpu_ctx_param(vgdev, &params[i], &p);
+		if (ret)
+			goto out_free;
+	}
+	ret = -EINVAL;
+	if (p.num_rings ? p.poll_rings >> p.num_rings : p.poll_rings)
+		goto out_free;
+
+	mutex_lock(&vfile->lock);
+	if (vfile->ctx_created) {
+		ret = -EEXIST;
+	} else {
+		vfile->capset_id = p.capset_id;
+		vfile->num_rings = p.num_rings;
+		vfile->poll_rings = p.poll_rings;
+		if (p.num_rings)
+			vfile->dma_ctx = dma_fence_context_alloc(p.num_rings);
+		if (p.seen & BIT(VIRTGPU_CONTEXT_PARAM_DEBUG_NAME))
+			strscpy(vfile->debug_name, p.name);
+		ret = 0;
+	}
+	mutex_unlock(&vfile->lock);
+	if (!ret)
+		ret = vgpu_ctx_ensure(vgdev, vfile);
+out_free:
+	kfree(params);
+	return ret;
+}
+
+#define VGPU_IOCTL(name, func) \
+	DRM_IOCTL_DEF_DRV(VIRTGPU_##name, func, DRM_RENDER_ALLOW)
+
+const struct drm_ioctl_desc vgpu_ioctls[VGPU_NUM_IOCTLS] = {
+	VGPU_IOCTL(MAP, vgpu_map_ioctl),
+	VGPU_IOCTL(EXECBUFFER, vgpu_execbuffer_ioctl),
+	VGPU_IOCTL(GETPARAM, vgpu_getparam_ioctl),
+	VGPU_IOCTL(RESOURCE_CREATE, vgpu_resource_create_ioctl),
+	VGPU_IOCTL(RESOURCE_INFO, vgpu_resource_info_ioctl),
+	VGPU_IOCTL(TRANSFER_FROM_HOST, vgpu_transfer_from_host_ioctl),
+	VGPU_IOCTL(TRANSFER_TO_HOST, vgpu_transfer_to_host_ioctl),
+	VGPU_IOCTL(WAIT, vgpu_wait_ioctl),
+	VGPU_IOCTL(GET_CAPS, vgpu_get_caps_ioctl),
+	VGPU_IOCTL(RESOURCE_CREATE_BLOB, vgpu_resource_create_blob_ioctl),
+	VGPU_IOCTL(CONTEXT_INIT, vgpu_context_init_ioctl),
+};

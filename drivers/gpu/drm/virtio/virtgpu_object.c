@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Buffer objects: shmem GEM objects backed by a host resource.
+ *
+ * Copyright 2026 The virtio-gpu-ng authors
+ */
+
+#include <linux/dma-mapping.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
+
+#include <drm/drm_drv.h>
+#include <drm/drm_file.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_prime.h>
+#include <drm/drm_print.h>
+
+#include "virtgpu_drv.h"
+
+/*
+ * Lifetime. A host resource reads and writes the object's pages until the
+ * host has processed RESOURCE_UNREF. So the last GEM reference does not free
+ * the pages: it sends the UNREF, and the pages and the resource id are
+ * released from that command's completion. Commands are never reordered,
+ * so everything queued before the UNREF still finds its pages.
+ */
+
+/**
+ * vgpu_res_id_get() - allocate a host resource id
+ * @vgdev: the device
+ * @id: out, the id (never 0)
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno.
+ */
+int vgpu_res_id_get(struct vgpu_device *vgdev, u32 *id)
+{
+	int ret = ida_alloc_min(&vgdev->res_ida, 1, GFP_KERNEL);
+
+	if (ret < 0)
+		return ret;
+	*id = ret;
+	return 0;
+}
+
+/**
+ * vgpu_res_id_put() - release a host resource id
+ * @vgdev: the device
+ * @id: the id, or 0
+ *
+ * Context: any.
+ */
+void vgpu_res_id_put(struct vgpu_device *vgdev, u32 id)
+{
+	if (id)
+		ida_free(&vgdev->res_ida, id);
+}
+
+static void vgpu_bo_release(struct vgpu_device *vgdev, struct vgpu_bo *bo)
+{
+	vgpu_res_id_put(vgdev, bo->res_id);
+	drm_gem_shmem_free(&bo->shmem);
+}
+
+static void vgpu_bo_unref_done(struct vgpu_device *vgdev, struct vgpu_cmd *cmd)
+{
+	vgpu_bo_release(vgdev, cmd->priv);
+}
+
+static void vgpu_bo_free(struct drm_gem_object *obj)
+{
+	struct vgpu_device *vgdev = to_vgdev(obj->dev);
+	struct vgpu_bo *bo = to_vgpu_bo(obj);
+
+	if (bo->res_id)
+		vgpu_cmd_unref(vgdev, bo, vgpu_bo_unref_done);
+	else
+		vgpu_bo_release(vgdev, bo);
+}
+
+/*
+ * On a 3D device the host context of a file must know every resource the
+ * file can name, whether created, imported or opened by flink name.
+ */
+static int vgpu_bo_open(struct drm_gem_object *obj, struct drm_file *file)
+{
+	struct vgpu_device *vgdev = to_vgdev(obj->dev);
+	struct vgpu_file *vfile = file->driver_priv;
+	struct vgpu_bo *bo = to_vgpu_bo(obj);
+	int ret;
+
+	if (!vgdev->has_virgl || !vfile || !bo->res_id)
+		return 0;
+	ret = vgpu_ctx_ensure(vgdev, vfile);
+	if (ret)
+		return ret;
+	return vgpu_cmd_ctx_resource(vgdev, vfile->ctx_id, bo, true);
+}
+
+static void vgpu_bo_close(struct drm_gem_object *obj, struct drm_file *file)
+{
+	struct vgpu_device *vgdev = to_vgdev(obj->dev);
+	struct vgpu_file *vfile = file->driver_priv;
+	struct vgpu_bo *bo = to_vgpu_bo(obj);
+
+	if (!vgdev->has_virgl || !vfile || !vfile->ctx_created || !bo->res_id)
+		return;
+	vgpu_cmd_ctx_resource(vgdev, vfile->ctx_id, bo, false);
+}
+
+static const struct drm_gem_object_funcs vgpu_bo_funcs = {
+	.free = vgpu_bo_free,
+	.open = vgpu_bo_open,
+	.close = vgpu_bo_close,
+	.print_info = drm_gem_shmem_object_print_info,
+	.export = drm_gem_prime_export,
+	.pin = drm_gem_shmem_object_pin,
+	.unpin = drm_gem_shmem_object_unpin,
+	.get_sg_table = drm_gem_shmem_object_get_sg_table,
+	.vmap = drm_gem_shmem_object_vmap,
+	.vunmap = drm_gem_shmem_object_vunmap,
+	.mmap = drm_gem_shmem_object_mmap,
+	.vm_ops = &drm_gem_shmem_vm_ops,
+};
+
+/**
+ * vgpu_gem_create_object() - allocate our object for the shmem helpers
+ * @dev: the DRM device
+ * @size: object size
+ *
+ * Context: process context.
+ * Return: the embedded GEM object, or an ERR_PTR.
+ */
+struct drm_gem_object *vgpu_gem_create_object(struct drm_device *dev,
+					      size_t size)
+{
+	struct vgpu_bo *bo = kzalloc(sizeof(*bo), GFP_KERNEL);
+
+	if (!bo)
+		return ERR_PTR(-ENOMEM);
+	/*
+	 * The host reads guest pages through the CPU cache (it is the same
+	 * machine), so cached mappings are coherent.
+	 */
+	bo->shmem.map_wc = false;
+	bo->shmem.base.funcs = &vgpu_bo_funcs;
+	return &bo->shmem.base;
+}
+
+/**
+ * vgpu_bo_create() - a new object with no host resource yet
+ * @vgdev: the device
+ * @size: size in bytes, rounded up to pages
+ *
+ * Context: process context.
+ * Return: the object with one reference, or an ERR_PTR.
+ */
+struct vgpu_bo *vgpu_bo_create(struct vgpu_device *vgdev, size_t size)
+{
+	struct drm_gem_shmem_object *shmem;
+
+	shmem = drm_gem_shmem_create(&vgdev->drm, PAGE_ALIGN(size));
+	if (IS_ERR(shmem))
+		return ERR_CAST(shmem);
+	return container_of(shmem, struct vgpu_bo, shmem);
+}
+
+/**
+ * vgpu_bo_attach_backing() - give the host resource the object's pages
+ * @vgdev: the device
+ * @bo: an object with a res_id
+ * @fence: fence to signal when attached, or NULL
+ *
+ * The pages stay allocated and mapped until the object is freed.
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno.
+ */
+int vgpu_bo_attach_backing(struct vgpu_device *vgdev, struct vgpu_bo *bo,
+			   struct vgpu_fence *fence)
+{
+	struct virtio_gpu_mem_entry *ents;
+	struct scatterlist *sg;
+	struct sg_table *sgt;
+	unsigned int nents, i;
+
+	sgt = drm_gem_shmem_get_pages_sgt(&bo->shmem);
+	if (IS_ERR(sgt))
+		return PTR_ERR(sgt);
+
+	/*
+	 * Without the DMA API (no IOMMU, the usual case) the host takes guest
+	 * physical addresses, and the unmerged list is what describes them.
+	 */
+	nents = vgdev->use_dma_api ? sgt->nents : sgt->orig_nents;
+	ents = kvmalloc_array(nents, sizeof(*ents), GFP_KERNEL);
+	if (!ents)
+		return -ENOMEM;
+
+	if (vgdev->use_dma_api) {
+		for_each_sgtable_dma_sg(sgt, sg, i) {
+			ents[i].addr = cpu_to_le64(sg_dma_address(sg));
+			ents[i].length = cpu_to_le32(sg_dma_len(sg));
+			ents[i].padding = 0;
+		}
+	} else {
+		for_each_sgtable_sg(sgt, sg, i) {
+			ents[i].addr = cpu_to_le64(sg_phys(sg));
+			ents[i].length = cpu_to_le32(sg->length);
+			ents[i].padding = 0;
+		}
+	}
+	return vgpu_cmd_attach_backing(vgdev, bo, ents, nents, fence);
+}
+
+/**
+ * vgpu_bo_create_2d() - create a 2D host resource for @bo and back it
+ * @vgdev: the device
+ * @bo: an object without a resource
+ * @format: VIRTIO_GPU_FORMAT_*
+ * @width: width in pixels
+ * @height: height in pixels
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno.
+ */
+int vgpu_bo_create_2d(struct vgpu_device *vgdev, struct vgpu_bo *bo,
+		      u32 format, u32 width, u32 height)
+{
+	int ret;
+
+	ret = vgpu_res_id_get(vgdev, &bo->res_id);
+	if (ret)
+		return ret;
+	ret = vgpu_cmd_create_2d(vgdev, bo, format, width, height);
+	if (ret)
+		return ret;
+	return vgpu_bo_attach_backing(vgdev, bo, NULL);
+}
+
+/**
+ * vgpu_dumb_create() - DRM_IOCTL_MODE_CREATE_DUMB
+ * @file: the DRM file
+ * @dev: the DRM device
+ * @args: the request
+ *
+ * Only 32 bpp: that is what the host scans out.
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno.
+ */
+int vgpu_dumb_create(struct drm_file *file, struct drm_device *dev,
+		     struct drm_mode_create_dumb *args)
+{
+	struct vgpu_device *vgdev = to_vgdev(dev);
+	struct vgpu_bo *bo;
+	u32 pitch;
+	u64 size;
+	int ret;
+
+	if (args->bpp != 32 || !args->width || !args->height)
+		return -EINVAL;
+	if (args->width > dev->mode_config.max_width ||
+	    args->height > dev->mode_config.max_height)
+		return -EINVAL;
+
+	pitch = args->width * 4;
+	size = PAGE_ALIGN((u64)pitch * args->height);
+
+	bo = vgpu_bo_create(vgdev, size);
+	if (IS_ERR(bo))
+		return PTR_ERR(bo);
+	bo->dumb = true;
+
+	ret = vgpu_bo_create_2d(vgdev, bo, VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM,
+				args->width, args->height);
+	if (!ret)
+		ret = drm_gem_handle_create(file, &bo->shmem.base, &args->handle);
+	drm_gem_object_put(&bo->shmem.base);
+	if (ret)
+		return ret;
+
+	args->pitch = pitch;
+	args->size = size;
+	return 0;
+}

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Primary and cursor planes.
+ *
+ * Copyright 2026 The virtio-gpu-ng authors
+ */
+
+#include <drm/drm_atomic.h>
+#include <drm/drm_atomic_helper.h>
+#include <drm/drm_damage_helper.h>
+#include <drm/drm_fourcc.h>
+#include <drm/drm_framebuffer.h>
+#include <drm/drm_gem_atomic_helper.h>
+#include <drm/drm_managed.h>
+#include <drm/drm_plane.h>
+#include <drm/drm_rect.h>
+
+#include "virtgpu_drv.h"
+
+/*
+ * Dumb buffers are created as B8G8R8X8 host resources, which is XRGB8888 in
+ * memory; ARGB8888 has the same layout and the alpha is not used for
+ * scanout.
+ */
+static const u32 vgpu_primary_formats[] = {
+	DRM_FORMAT_XRGB8888,
+	DRM_FORMAT_ARGB8888,
+};
+
+static const u32 vgpu_cursor_formats[] = {
+	DRM_FORMAT_ARGB8888,
+};
+
+static const u64 vgpu_modifiers[] = {
+	DRM_FORMAT_MOD_LINEAR,
+	DRM_FORMAT_MOD_INVALID,
+};
+
+static int vgpu_plane_atomic_check(struct drm_plane *plane,
+				   struct drm_atomic_state *state)
+{
+	struct drm_plane_state *new = drm_atomic_get_new_plane_state(state,
+								     plane);
+	bool cursor = plane->type == DRM_PLANE_TYPE_CURSOR;
+	struct drm_crtc_state *crtc_state;
+	int ret;
+
+	if (!new->fb || WARN_ON(!new->crtc))
+		return 0;
+
+	crtc_state = drm_atomic_get_crtc_state(state, new->crtc);
+	if (IS_ERR(crtc_state))
+		return PTR_ERR(crtc_state);
+
+	ret = drm_atomic_helper_check_plane_state(new, crtc_state,
+						  DRM_PLANE_NO_SCALING,
+						  DRM_PLANE_NO_SCALING,
+						  cursor, true);
+	if (ret)
+		return ret;
+
+	/* The host takes exactly one cursor size. */
+	if (cursor && new->visible &&
+	    (new->fb->width != VGPU_CURSOR_DIM ||
+	     new->fb->height != VGPU_CURSOR_DIM))
+		return -EINVAL;
+	return 0;
+}
+
+/* Copies the damaged rectangles of a dumb buffer to its host resource. */
+static void vgpu_primary_upload(struct vgpu_device *vgdev,
+				struct drm_plane_state *old,
+				struct drm_plane_state *new,
+				struct vgpu_bo *bo)
+{
+	struct drm_framebuffer *fb = new->fb;
+	struct drm_atomic_helper_damage_iter iter;
+	struct drm_rect clip;
+
+	drm_atomic_helper_damage_iter_init(&iter, old, new);
+	drm_atomic_for_each_plane_damage(&iter, &clip) {
+		u64 offset = fb->offsets[0] + (u64)clip.y1 * fb->pitches[0] +
+			     clip.x1 * fb->format->cpp[0];
+
+		vgpu_cmd_transfer_2d(vgdev, bo, offset, clip.x1, clip.y1,
+				     drm_rect_width(&clip),
+				     drm_rect_height(&clip), NULL);
+	}
+}
+
+static void vgpu_primary_atomic_update(struct drm_plane *plane,
+				       struct drm_atomic_state *state)
+{
+	struct drm_plane_state *old = drm_atomic_get_old_plane_state(state,
+								     plane);
+	struct drm_plane_state *new = drm_atomic_get_new_plane_state(state,
+								     plane);
+	struct vgpu_device *vgdev = to_vgdev(plane->dev);
+	struct drm_crtc *crtc = new->crtc ? new->crtc : old->crtc;
+	struct vgpu_output *out;
+	struct drm_rect damage;
+	struct vgpu_bo *bo;
+
+	if (!crtc)
+		return;
+	out = crtc_to_output(crtc);
+
+	if (!new->fb || !new->visible) {
+		vgpu_cmd_set_scanout(vgdev, out->index, 0, 0, 0, 0, 0);
+		return;
+	}
+
+	bo = to_vgpu_bo(new->fb->obj[0]);
+	if (bo->dumb)
+		vgpu_primary_upload(vgdev, old, new, bo);
+
+	/* Point the scanout at the buffer only when what it shows changed. */
+	if (new->fb != old->fb || !old->visible || old->crtc != new->crtc ||
+	    !drm_rect_equals(&new->src, &old->src) ||
+	    drm_atomic_crtc_needs_modeset(new->crtc->state))
+		vgpu_cmd_set_scanout(vgdev, out->index, bo->res_id,
+				     new->src.x1 >> 16, new->src.y1 >> 16,
+				     drm_rect_width(&new->src) >> 16,
+				     drm_rect_height(&new->src) >> 16);
+
+	if (drm_atomic_helper_damage_merged(old, new, &damage))
+		vgpu_cmd_flush(vgdev, bo, damage.x1, damage.y1,
+			       drm_rect_width(&damage),
+			       drm_rect_height(&damage));
+}
+
+static void vgpu_cursor_atomic_update(struct drm_plane *plane,
+				      struct drm_atomic_state *state)
+{
+	struct drm_plane_state *old = drm_atomic_get_old_plane_state(state,
+								     plane);
+	struct drm_plane_state *new = drm_atomic_get_new_plane_state(state,
+								     plane);
+	struct vgpu_device *vgdev = to_vgdev(plane->dev);
+	struct drm_crtc *crtc = new->crtc ? new->crtc : old->crtc;
+	bool shown = new->fb && new->visible;
+	struct vgpu_output *out;
+	bool image;
+	u32 gen;
+
+	if (!crtc)
+		return;
+	out = crtc_to_output(crtc);
+
+	image = shown && (new->fb != old->fb || !old->visible ||
+			  new->hotspot_x != old->hotspot_x ||
+			  new->hotspot_y != old->hotspot_y);
+
+	spin_lock(&vgdev->cursor_lock);
+	out->cursor_x = new->crtc_x;
+	out->cursor_y = new->crtc_y;
+	if (image || !shown)
+		out->cursor_gen++;
+	gen = out->cursor_gen;
+	spin_unlock(&vgdev->cursor_lock);
+
+	if (!shown) {
+		if (old->fb && old->visible)
+			vgpu_cmd_cursor(vgdev, true, out->index, 0, 0, 0, 0, 0);
+		return;
+	}
+
+	if (image)
+		vgpu_cmd_cursor_image(vgdev, out,
+				      to_vgpu_bo(new->fb->obj[0]), gen,
+				      new->hotspot_x, new->hotspot_y);
+	else
+		vgpu_cmd_cursor(vgdev, false, out->index, new->crtc_x,
+				new->crtc_y, 0, 0, 0);
+}
+
+static const struct drm_plane_helper_funcs vgpu_primary_helper_funcs = {
+	.prepare_fb = drm_gem_plane_helper_prepare_fb,
+	.atomic_check = vgpu_plane_atomic_check,
+	.atomic_update = vgpu_primary_atomic_update,
+};
+
+static const struct drm_plane_helper_funcs vgpu_cursor_helper_funcs = {
+	.prepare_fb = drm_gem_plane_helper_prepare_fb,
+	.atomic_check = vgpu_plane_atomic_check,
+	.atomic_update = vgpu_cursor_atomic_update,
+};
+
+static const struct drm_plane_funcs vgpu_plane_funcs = {
+	.update_plane = drm_atomic_helper_update_plane,
+	.disable_plane = drm_atomic_helper_disable_plane,
+	.reset = drm_atomic_helper_plane_reset,
+	.atomic_duplicate_state = drm_atomic_helper_plane_duplicate_state,
+	.atomic_destroy_state = drm_atomic_helper_plane_destroy_state,
+};
+
+/**
+ * vgpu_plane_init() - create the primary or cursor plane of one output
+ * @vgdev: the device
+ * @type: DRM_PLANE_TYPE_PRIMARY or DRM_PLANE_TYPE_CURSOR
+ * @index: the output
+ *
+ * Context: process context.
+ * Return: the plane (freed with the device), or an ERR_PTR.
+ */
+struct drm_plane *vgpu_plane_init(struct vgpu_device *vgdev,
+				  enum drm_plane_type type,
+				  unsigned int index)
+{
+	bool cursor = type == DRM_PLANE_TYPE_CURSOR;
+	struct drm_plane *plane;
+
+	plane = __drmm_universal_plane_alloc(&vgdev->drm, sizeof(*plane), 0,
+					     BIT(index), &vgpu_plane_funcs,
+					     cursor ? vgpu_cursor_formats :
+						      vgpu_primary_formats,
+					     cursor ?
+					     ARRAY_SIZE(vgpu_cursor_formats) :
+					     ARRAY_SIZE(vgpu_primary_formats),
+					     vgpu_modifiers, type, NULL);
+	if (IS_ERR(plane))
+		return plane;
+
+	/*
+	 * The DRM core gives cursor planes their HOTSPOT_X/Y properties
+	 * itself, because the driver declares DRIVER_CURSOR_HOTSPOT.
+	 */
+	if (cursor) {
+		drm_plane_helper_add(plane, &vgpu_cursor_helper_funcs);
+	} else {
+		drm_plane_helper_add(plane, &vgpu_primary_helper_funcs);
+		drm_plane_enable_fb_damage_clips(plane);
+	}
+	return plane;
+}

@@ -1,0 +1,575 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The command core: the only code that touches the virtqueues.
+ *
+ * Copyright 2026 The virtio-gpu-ng authors
+ */
+
+/**
+ * DOC: command core
+ *
+ * Every request the driver makes of the host is a &struct vgpu_cmd: a
+ * request header and body, an optional payload (memory entries, a command
+ * stream), a response buffer, and what has to happen when the response is
+ * in (signal a fence, drop object references, run a callback, wake a
+ * waiter). Callers build commands with vgpu_cmd_new() and hand them over
+ * with vgpu_cmd_submit(), vgpu_cmd_submit_cursor() or vgpu_cmd_submit_wait();
+ * nothing else in the driver adds buffers to a virtqueue or notifies the
+ * host.
+ *
+ * Ordering. Commands enter the ring in the order they were submitted. When
+ * the ring is full, a command goes to the queue's backlog instead, and so do
+ * all commands after it until the backlog is empty again, so submission
+ * never sleeps and never reorders. The drain worker moves the backlog into
+ * the ring as the host frees descriptors. Fence ids are taken under the
+ * queue lock at submission, so they increase in ring order.
+ *
+ * Notification. After adding to the ring the core asks the virtqueue
+ * whether the host wants a notification (with event-idx the host can say
+ * no while it is still processing) and notifies only then. Both outcomes
+ * are counted.
+ *
+ * Completion. The virtqueue callback only schedules the drain worker. The
+ * worker takes every used buffer with callbacks disabled, re-enables them
+ * and re-checks, so a burst of responses costs one interrupt, and then
+ * completes the commands outside the queue lock: fences first, then the
+ * callback, then the waiter. A callback may submit new commands.
+ *
+ * Unplug. A command submitted after the device is gone, or still in the
+ * ring when it goes, is completed locally with -ENODEV, so every callback
+ * runs exactly once and nothing leaks.
+ */
+
+#include <linux/ktime.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include <drm/drm_drv.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_print.h>
+
+#include "virtgpu_drv.h"
+
+void vgpu_stat_add(struct vgpu_device *vgdev, enum vgpu_stat stat, u64 n)
+{
+	atomic64_add(n, &vgdev->stats.ev[stat]);
+}
+
+static int vgpu_cmd_slot(u32 type)
+{
+	if (type >= VIRTIO_GPU_CMD_GET_DISPLAY_INFO &&
+	    type <= VIRTIO_GPU_CMD_SET_SCANOUT_BLOB)
+		return type - VIRTIO_GPU_CMD_GET_DISPLAY_INFO;
+	if (type >= VIRTIO_GPU_CMD_CTX_CREATE &&
+	    type <= VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB)
+		return VGPU_CMD_2D_COUNT + type - VIRTIO_GPU_CMD_CTX_CREATE;
+	if (type == VIRTIO_GPU_CMD_UPDATE_CURSOR ||
+	    type == VIRTIO_GPU_CMD_MOVE_CURSOR)
+		return VGPU_CMD_2D_COUNT + VGPU_CMD_3D_COUNT +
+		       type - VIRTIO_GPU_CMD_UPDATE_CURSOR;
+	return -1;
+}
+
+/**
+ * vgpu_cmd_new() - allocate a command
+ * @vgdev: the device
+ * @type: VIRTIO_GPU_CMD_*
+ * @req_len: size of the request structure, header included
+ *
+ * The request is zeroed but for its type; the response defaults to a bare
+ * header. The caller owns the one reference. RESOURCE_UNREF commands are
+ * always allocated.
+ *
+ * Context: process context.
+ * Return: the command, or NULL when out of memory.
+ */
+struct vgpu_cmd *vgpu_cmd_new(struct vgpu_device *vgdev, u32 type,
+			      size_t req_len)
+{
+	gfp_t gfp = GFP_KERNEL;
+	struct vgpu_cmd *cmd;
+
+	if (WARN_ON(req_len > VGPU_CMD_REQ_MAX ||
+		    req_len < sizeof(struct virtio_gpu_ctrl_hdr)))
+		return NULL;
+
+	/*
+	 * Freeing an object must not fail: its pages can only go once the
+	 * host has dropped the resource, which takes this command.
+	 */
+	if (type == VIRTIO_GPU_CMD_RESOURCE_UNREF)
+		gfp |= __GFP_NOFAIL;
+	cmd = kzalloc(sizeof(*cmd), gfp);
+	if (!cmd)
+		return NULL;
+
+	kref_init(&cmd->ref);
+	INIT_LIST_HEAD(&cmd->link);
+	init_completion(&cmd->completion);
+	cmd->req_len = req_len;
+	cmd->req.hdr.type = cpu_to_le32(type);
+	cmd->resp = &cmd->resp_inline;
+	cmd->resp_len = sizeof(cmd->resp_inline);
+	return cmd;
+}
+
+static void vgpu_cmd_release(struct kref *ref)
+{
+	struct vgpu_cmd *cmd = container_of(ref, struct vgpu_cmd, ref);
+	unsigned int i;
+
+	for (i = 0; i < cmd->nr_objs; i++)
+		drm_gem_object_put(cmd->objs[i]);
+	kvfree(cmd->objs);
+	if (cmd->payload_owned)
+		kvfree(cmd->payload);
+	kfree(cmd->sg);
+	if (cmd->resp != &cmd->resp_inline)
+		kfree(cmd->resp);
+	if (cmd->fence)
+		dma_fence_put(&cmd->fence->base);
+	kfree(cmd);
+}
+
+/**
+ * vgpu_cmd_put() - drop a reference to a command
+ * @cmd: the command, may be NULL
+ *
+ * Context: process context; the last put may drop GEM object references.
+ */
+void vgpu_cmd_put(struct vgpu_cmd *cmd)
+{
+	if (cmd)
+		kref_put(&cmd->ref, vgpu_cmd_release);
+}
+
+/**
+ * vgpu_cmd_want_resp() - give a command a response buffer of its own
+ * @cmd: the command, not yet submitted
+ * @len: size of the expected response, header included
+ *
+ * Context: process context.
+ * Return: 0, or -ENOMEM.
+ */
+int vgpu_cmd_want_resp(struct vgpu_cmd *cmd, size_t len)
+{
+	void *resp = kzalloc(len, GFP_KERNEL);
+
+	if (!resp)
+		return -ENOMEM;
+	cmd->resp = resp;
+	cmd->resp_len = len;
+	return 0;
+}
+
+/**
+ * vgpu_cmd_attach_objs() - keep GEM objects alive until the host is done
+ * @cmd: the command, not yet submitted
+ * @objs: kvmalloc'ed array of referenced objects; the command takes both
+ *	the array and the references
+ * @nr: number of objects
+ *
+ * Context: any.
+ */
+void vgpu_cmd_attach_objs(struct vgpu_cmd *cmd, struct drm_gem_object **objs,
+			  unsigned int nr)
+{
+	cmd->objs = objs;
+	cmd->nr_objs = nr;
+}
+
+/*
+ * A vmalloc'ed payload is not physically contiguous: describe it page by
+ * page. Done before the queue lock is taken, as it allocates.
+ */
+static int vgpu_cmd_map_payload(struct vgpu_cmd *cmd)
+{
+	u8 *p = cmd->payload;
+	u32 left = cmd->payload_len;
+	unsigned int n, i;
+
+	if (!left || !is_vmalloc_addr(p))
+		return 0;
+
+	n = DIV_ROUND_UP(offset_in_page(p) + left, PAGE_SIZE);
+	cmd->sg = kmalloc_array(n, sizeof(*cmd->sg), GFP_KERNEL);
+	if (!cmd->sg)
+		return -ENOMEM;
+	sg_init_table(cmd->sg, n);
+	for (i = 0; i < n; i++) {
+		u32 chunk = min_t(u32, left, PAGE_SIZE - offset_in_page(p));
+
+		sg_set_page(&cmd->sg[i], vmalloc_to_page(p), chunk,
+			    offset_in_page(p));
+		p += chunk;
+		left -= chunk;
+	}
+	cmd->sg_nents = n;
+	return 0;
+}
+
+static int vgpu_resp_errno(u32 type)
+{
+	switch (type) {
+	case VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY:
+		return -ENOMEM;
+	case VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID:
+	case VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID:
+	case VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID:
+	case VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER:
+		return -EINVAL;
+	default:
+		return -EIO;
+	}
+}
+
+/* Runs once per command: from the drain worker, or locally on unplug. */
+static void vgpu_cmd_complete(struct vgpu_device *vgdev, struct vgpu_queue *q,
+			      struct vgpu_cmd *cmd, int local_err)
+{
+	u32 req_type = le32_to_cpu(cmd->req.hdr.type);
+
+	if (local_err) {
+		cmd->status = local_err;
+	} else {
+		u32 type = le32_to_cpu(((struct virtio_gpu_ctrl_hdr *)
+					cmd->resp)->type);
+
+		if (type >= VIRTIO_GPU_RESP_ERR_UNSPEC) {
+			cmd->status = vgpu_resp_errno(type);
+			vgpu_stat_add(vgdev, VGPU_STAT_ERROR_RESP, 1);
+			drm_dbg_driver(&vgdev->drm,
+				       "command 0x%04x failed: response 0x%04x\n",
+				       req_type, type);
+		}
+	}
+	vgpu_stat_add(vgdev, VGPU_STAT_COMPLETED, 1);
+
+	if (cmd->fence) {
+		/* Ids start at 1: a zero seqno was never emitted. */
+		if (cmd->fence->base.seqno)
+			vgpu_fence_complete(vgdev, cmd->fence->base.seqno,
+					    cmd->status);
+		else
+			vgpu_fence_abort(cmd->fence, cmd->status);
+	}
+	if (cmd->done)
+		cmd->done(vgdev, cmd);
+	complete(&cmd->completion);
+
+	if (atomic_dec_and_test(&q->inflight))
+		wake_up_all(&q->idle);
+	vgpu_cmd_put(cmd);
+}
+
+/* Caller holds q->lock. Returns true if the host must be notified. */
+static int vgpu_queue_add_locked(struct vgpu_device *vgdev,
+				 struct vgpu_queue *q, struct vgpu_cmd *cmd)
+{
+	struct scatterlist req, payload, resp;
+	struct scatterlist *sgs[3];
+	unsigned int out = 0;
+	int ret;
+
+	sg_init_one(&req, cmd->req.bytes, cmd->req_len);
+	sgs[out++] = &req;
+	if (cmd->payload_len) {
+		if (cmd->sg) {
+			sgs[out++] = cmd->sg;
+		} else {
+			sg_init_one(&payload, cmd->payload, cmd->payload_len);
+			sgs[out++] = &payload;
+		}
+	}
+	sg_init_one(&resp, cmd->resp, cmd->resp_len);
+	sgs[out] = &resp;
+
+	ret = virtqueue_add_sgs(q->vq, sgs, out, 1, cmd, GFP_ATOMIC);
+	if (ret)
+		return ret;
+
+	vgpu_stat_add(vgdev, VGPU_STAT_BYTES,
+		      cmd->req_len + cmd->payload_len + cmd->resp_len);
+	return 0;
+}
+
+/*
+ * Moves backlog into the ring while it fits. Caller holds q->lock.
+ * Returns true when something was added.
+ */
+static bool vgpu_queue_refill_locked(struct vgpu_device *vgdev,
+				     struct vgpu_queue *q)
+{
+	struct vgpu_cmd *cmd, *next;
+	bool added = false;
+
+	list_for_each_entry_safe(cmd, next, &q->backlog, link) {
+		if (vgpu_queue_add_locked(vgdev, q, cmd))
+			break;
+		list_del_init(&cmd->link);
+		added = true;
+	}
+	return added;
+}
+
+/* Caller holds q->lock; returns whether to notify after unlocking. */
+static bool vgpu_queue_kick_prepare_locked(struct vgpu_device *vgdev,
+					   struct vgpu_queue *q)
+{
+	if (virtqueue_kick_prepare(q->vq))
+		return true;
+	vgpu_stat_add(vgdev, VGPU_STAT_NOTIFY_SUPPRESSED, 1);
+	return false;
+}
+
+static void vgpu_queue_notify(struct vgpu_device *vgdev, struct vgpu_queue *q)
+{
+	vgpu_stat_add(vgdev, VGPU_STAT_NOTIFY, 1);
+	virtqueue_notify(q->vq);
+}
+
+static int vgpu_queue_submit(struct vgpu_device *vgdev, struct vgpu_queue *q,
+			     struct vgpu_cmd *cmd, struct vgpu_fence *fence)
+{
+	bool notify = false;
+	int slot, idx, ret;
+
+	slot = vgpu_cmd_slot(le32_to_cpu(cmd->req.hdr.type));
+	if (slot >= 0)
+		atomic64_inc(&vgdev->stats.cmd[slot]);
+
+	if (fence) {
+		dma_fence_get(&fence->base);
+		cmd->fence = fence;
+	}
+
+	ret = vgpu_cmd_map_payload(cmd);
+	atomic_inc(&q->inflight);
+	if (ret) {
+		vgpu_cmd_complete(vgdev, q, cmd, ret);
+		return ret;
+	}
+
+	if (!drm_dev_enter(&vgdev->drm, &idx)) {
+		vgpu_cmd_complete(vgdev, q, cmd, -ENODEV);
+		return -ENODEV;
+	}
+
+	spin_lock(&q->lock);
+	if (fence)
+		vgpu_fence_emit(vgdev, &cmd->req.hdr, fence);
+	if (!list_empty(&q->backlog) || vgpu_queue_add_locked(vgdev, q, cmd)) {
+		/* Ring full: keep the order, the drain worker adds it. */
+		list_add_tail(&cmd->link, &q->backlog);
+		vgpu_stat_add(vgdev, VGPU_STAT_RING_FULL, 1);
+	}
+	notify = vgpu_queue_kick_prepare_locked(vgdev, q);
+	spin_unlock(&q->lock);
+
+	if (notify)
+		vgpu_queue_notify(vgdev, q);
+	drm_dev_exit(idx);
+	return 0;
+}
+
+/**
+ * vgpu_cmd_submit() - queue a command on the control queue
+ * @vgdev: the device
+ * @cmd: the command; the queue takes the caller's reference
+ * @fence: fence to signal when the host is done, or NULL
+ *
+ * Never sleeps on the host. The command's callback runs exactly once, even
+ * when submission fails.
+ *
+ * Context: process context.
+ * Return: 0, or a negative errno (the command was completed with it).
+ */
+int vgpu_cmd_submit(struct vgpu_device *vgdev, struct vgpu_cmd *cmd,
+		    struct vgpu_fence *fence)
+{
+	return vgpu_queue_submit(vgdev, &vgdev->ctrlq, cmd, fence);
+}
+
+/**
+ * vgpu_cmd_submit_cursor() - queue a command on the cursor queue
+ * @vgdev: the device
+ * @cmd: an UPDATE_CURSOR or MOVE_CURSOR command; the queue takes the
+ *	caller's reference
+ *
+ * Context: process context.
+ * Return: 0, or a negative errno.
+ */
+int vgpu_cmd_submit_cursor(struct vgpu_device *vgdev, struct vgpu_cmd *cmd)
+{
+	return vgpu_queue_submit(vgdev, &vgdev->cursorq, cmd, NULL);
+}
+
+/**
+ * vgpu_cmd_submit_wait() - queue a command and sleep until its response
+ * @vgdev: the device
+ * @cmd: the command; the caller keeps its reference and must put it after
+ *	reading the response
+ *
+ * Only for replies the kernel itself needs (display info, EDID, capsets).
+ * The sleep is bounded by VGPU_SYNC_TIMEOUT and counted.
+ *
+ * Context: process context, may sleep.
+ * Return: 0, the errno of the host's error response, -ETIMEDOUT or
+ * -ENODEV.
+ */
+int vgpu_cmd_submit_wait(struct vgpu_device *vgdev, struct vgpu_cmd *cmd)
+{
+	ktime_t start = ktime_get();
+	long left;
+	int ret;
+
+	kref_get(&cmd->ref);
+	ret = vgpu_cmd_submit(vgdev, cmd, NULL);
+	if (ret)
+		return ret;
+
+	left = wait_for_completion_timeout(&cmd->completion, VGPU_SYNC_TIMEOUT);
+	vgpu_stat_add(vgdev, VGPU_STAT_SYNC_WAIT, 1);
+	vgpu_stat_add(vgdev, VGPU_STAT_SYNC_WAIT_NS,
+		      ktime_to_ns(ktime_sub(ktime_get(), start)));
+	if (!left) {
+		drm_err(&vgdev->drm, "host did not answer command 0x%04x\n",
+			le32_to_cpu(cmd->req.hdr.type));
+		return -ETIMEDOUT;
+	}
+	return cmd->status;
+}
+
+static void vgpu_queue_drain(struct work_struct *work)
+{
+	struct vgpu_queue *q = container_of(work, struct vgpu_queue, drain);
+	struct vgpu_device *vgdev = q->vgdev;
+	struct vgpu_cmd *cmd, *next;
+	bool notify = false;
+	LIST_HEAD(done);
+	unsigned int len;
+
+	spin_lock(&q->lock);
+	do {
+		virtqueue_disable_cb(q->vq);
+		while ((cmd = virtqueue_get_buf(q->vq, &len)))
+			list_add_tail(&cmd->link, &done);
+	} while (!virtqueue_enable_cb(q->vq));
+	if (vgpu_queue_refill_locked(vgdev, q))
+		notify = vgpu_queue_kick_prepare_locked(vgdev, q);
+	spin_unlock(&q->lock);
+
+	if (notify)
+		vgpu_queue_notify(vgdev, q);
+
+	list_for_each_entry_safe(cmd, next, &done, link) {
+		list_del_init(&cmd->link);
+		vgpu_cmd_complete(vgdev, q, cmd, 0);
+	}
+}
+
+static void vgpu_vq_done(struct virtqueue *vq, struct vgpu_queue *q)
+{
+	struct vgpu_device *vgdev = vq->vdev->priv;
+
+	vgpu_stat_add(vgdev, VGPU_STAT_IRQ, 1);
+	schedule_work(&q->drain);
+}
+
+/**
+ * vgpu_ctrl_vq_done() - virtqueue callback of the control queue
+ * @vq: the virtqueue
+ *
+ * Context: interrupt context.
+ */
+void vgpu_ctrl_vq_done(struct virtqueue *vq)
+{
+	struct vgpu_device *vgdev = vq->vdev->priv;
+
+	vgpu_vq_done(vq, &vgdev->ctrlq);
+}
+
+/**
+ * vgpu_cursor_vq_done() - virtqueue callback of the cursor queue
+ * @vq: the virtqueue
+ *
+ * Context: interrupt context.
+ */
+void vgpu_cursor_vq_done(struct virtqueue *vq)
+{
+	struct vgpu_device *vgdev = vq->vdev->priv;
+
+	vgpu_vq_done(vq, &vgdev->cursorq);
+}
+
+/**
+ * vgpu_queue_init() - set up the software side of a queue
+ * @vgdev: the device
+ * @q: the queue; its virtqueue is assigned later by the probe
+ *
+ * Context: process context.
+ */
+void vgpu_queue_init(struct vgpu_device *vgdev, struct vgpu_queue *q)
+{
+	q->vgdev = vgdev;
+	spin_lock_init(&q->lock);
+	INIT_LIST_HEAD(&q->backlog);
+	INIT_WORK(&q->drain, vgpu_queue_drain);
+	atomic_set(&q->inflight, 0);
+	init_waitqueue_head(&q->idle);
+}
+
+/**
+ * vgpu_queues_flush() - wait (bounded) until the host answered everything
+ * @vgdev: the device
+ *
+ * Used before suspend and removal, where commands must not be lost.
+ *
+ * Context: process context, may sleep.
+ */
+void vgpu_queues_flush(struct vgpu_device *vgdev)
+{
+	wait_event_timeout(vgdev->ctrlq.idle,
+			   !atomic_read(&vgdev->ctrlq.inflight),
+			   VGPU_SYNC_TIMEOUT);
+	wait_event_timeout(vgdev->cursorq.idle,
+			   !atomic_read(&vgdev->cursorq.inflight),
+			   VGPU_SYNC_TIMEOUT);
+}
+
+static void vgpu_queue_abandon(struct vgpu_device *vgdev, struct vgpu_queue *q)
+{
+	struct vgpu_cmd *cmd, *next;
+	LIST_HEAD(lost);
+
+	cancel_work_sync(&q->drain);
+	spin_lock(&q->lock);
+	while ((cmd = virtqueue_detach_unused_buf(q->vq)))
+		list_add_tail(&cmd->link, &lost);
+	list_splice_tail_init(&q->backlog, &lost);
+	spin_unlock(&q->lock);
+
+	list_for_each_entry_safe(cmd, next, &lost, link) {
+		list_del_init(&cmd->link);
+		vgpu_cmd_complete(vgdev, q, cmd, -ENODEV);
+	}
+}
+
+/**
+ * vgpu_queues_quiesce() - complete everything still queued, after a reset
+ * @vgdev: the device, already reset so that the host no longer uses the
+ *	rings
+ *
+ * Responses that arrived are processed normally; commands the host never
+ * answered are completed with -ENODEV.
+ *
+ * Context: process context, may sleep.
+ */
+void vgpu_queues_quiesce(struct vgpu_device *vgdev)
+{
+	vgpu_queue_drain(&vgdev->ctrlq.drain);
+	vgpu_queue_drain(&vgdev->cursorq.drain);
+	vgpu_queue_abandon(vgdev, &vgdev->ctrlq);
+	vgpu_queue_abandon(vgdev, &vgdev->cursorq);
+}
