@@ -14,9 +14,11 @@
 
 #include "virtgpu_drv.h"
 
-/* Allocates a command of @type and returns its request body in @req. */
-#define vgpu_new_req(vgdev, type, req)					\
-	vgpu_cmd_new_req(vgdev, type, sizeof(*(req)), (void **)&(req))
+/* Allocates a command of @type and points @req at its request body. */
+#define vgpu_new_req(vgdev, type, req) ({				\
+	typeof(req) *__reqp = &(req);					\
+	vgpu_cmd_new_req(vgdev, type, sizeof(**__reqp), (void **)__reqp); \
+})
 
 static struct vgpu_cmd *vgpu_cmd_new_req(struct vgpu_device *vgdev, u32 type,
 					 size_t len, void **req)

@@ -9,7 +9,6 @@
 #ifndef VIRTGPU_COMPAT_H
 #define VIRTGPU_COMPAT_H
 
-#include <linux/version.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_fbdev_shmem.h>
 
@@ -33,8 +32,11 @@ static inline void vgpu_fbdev_setup(struct drm_device *dev)
 }
 #endif
 
-/* struct drm_driver lost its unused .date member in 6.14. */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 14, 0)
+/*
+ * struct drm_driver lost its unused .date member in 6.14, but older kernels
+ * warn when it is NULL. The Makefile looks for it in drm_drv.h.
+ */
+#ifdef VGPU_HAVE_DRIVER_DATE
 #define VGPU_DRIVER_DATE_INIT	.date = "0",
 #else
 #define VGPU_DRIVER_DATE_INIT

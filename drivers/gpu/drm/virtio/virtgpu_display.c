@@ -76,15 +76,17 @@ static bool vgpu_crtc_vblank_timestamp(struct drm_crtc *crtc, int *max_error,
 }
 
 static const struct drm_crtc_funcs vgpu_crtc_funcs = {
-	.set_config = drm_atomic_helper_set_config,
-	.destroy = drm_crtc_cleanup,
-	.page_flip = drm_atomic_helper_page_flip,
-	.reset = drm_atomic_helper_crtc_reset,
-	.atomic_duplicate_state = drm_atomic_helper_crtc_duplicate_state,
-	.atomic_destroy_state = drm_atomic_helper_crtc_destroy_state,
+	/* Emulated vblank. */
 	.enable_vblank = vgpu_crtc_enable_vblank,
 	.disable_vblank = vgpu_crtc_disable_vblank,
 	.get_vblank_timestamp = vgpu_crtc_vblank_timestamp,
+	/* Everything else is plain atomic. */
+	.reset = drm_atomic_helper_crtc_reset,
+	.atomic_duplicate_state = drm_atomic_helper_crtc_duplicate_state,
+	.atomic_destroy_state = drm_atomic_helper_crtc_destroy_state,
+	.page_flip = drm_atomic_helper_page_flip,
+	.set_config = drm_atomic_helper_set_config,
+	.destroy = drm_crtc_cleanup,
 };
 
 static void vgpu_crtc_atomic_enable(struct drm_crtc *crtc,

@@ -285,9 +285,12 @@ static int vgpu_probe(struct virtio_device *vdev)
 	void *group;
 	int ret;
 
+	/* Take over from a firmware framebuffer on the same PCI function. */
 	if (dev_is_pci(parent)) {
-		ret = drm_aperture_remove_conflicting_pci_framebuffers(
-			to_pci_dev(parent), &vgpu_driver);
+		struct pci_dev *pdev = to_pci_dev(parent);
+
+		ret = drm_aperture_remove_conflicting_pci_framebuffers(pdev,
+								       &vgpu_driver);
 		if (ret)
 			return ret;
 	}

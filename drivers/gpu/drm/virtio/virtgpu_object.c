@@ -109,18 +109,20 @@ static void vgpu_bo_close(struct drm_gem_object *obj, struct drm_file *file)
 }
 
 static const struct drm_gem_object_funcs vgpu_bo_funcs = {
-	.free = vgpu_bo_free,
+	/* Ours: host resource lifetime and context membership. */
 	.open = vgpu_bo_open,
 	.close = vgpu_bo_close,
-	.print_info = drm_gem_shmem_object_print_info,
-	.export = drm_gem_prime_export,
+	.free = vgpu_bo_free,
+	/* The pages are plain shmem. */
+	.mmap = drm_gem_shmem_object_mmap,
+	.vm_ops = &drm_gem_shmem_vm_ops,
+	.vmap = drm_gem_shmem_object_vmap,
+	.vunmap = drm_gem_shmem_object_vunmap,
 	.pin = drm_gem_shmem_object_pin,
 	.unpin = drm_gem_shmem_object_unpin,
 	.get_sg_table = drm_gem_shmem_object_get_sg_table,
-	.vmap = drm_gem_shmem_object_vmap,
-	.vunmap = drm_gem_shmem_object_vunmap,
-	.mmap = drm_gem_shmem_object_mmap,
-	.vm_ops = &drm_gem_shmem_vm_ops,
+	.export = drm_gem_prime_export,
+	.print_info = drm_gem_shmem_object_print_info,
 };
 
 /**
