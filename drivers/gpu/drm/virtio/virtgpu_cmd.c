@@ -9,6 +9,8 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include <drm/drm_fourcc.h>
+#include <drm/drm_framebuffer.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_print.h>
 
@@ -534,6 +536,148 @@ int vgpu_cmd_submit_3d(struct vgpu_device *vgdev, u32 ctx_id, void *stream,
 	cmd->payload_owned = true;
 	vgpu_cmd_attach_objs(cmd, objs, nr);
 	return vgpu_cmd_submit(vgdev, cmd, fence);
+}
+
+/**
+ * vgpu_cmd_create_blob() - RESOURCE_CREATE_BLOB for @bo
+ * @vgdev: the device
+ * @bo: object with res_id, blob_mem and blob_flags set
+ * @ctx_id: context that owns @blob_id, or 0
+ * @blob_id: context-defined id of the host allocation
+ * @ents: kvmalloc'ed guest pages for guest-backed blobs, or NULL; taken
+ * @nents: number of entries
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno.
+ */
+int vgpu_cmd_create_blob(struct vgpu_device *vgdev, struct vgpu_bo *bo,
+			 u32 ctx_id, u64 blob_id,
+			 struct virtio_gpu_mem_entry *ents, u32 nents)
+{
+	struct virtio_gpu_resource_create_blob *req;
+	struct vgpu_cmd *cmd;
+
+	cmd = vgpu_new_req(vgdev, VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB, req);
+	if (!cmd) {
+		kvfree(ents);
+		return -ENOMEM;
+	}
+	req->hdr.ctx_id = cpu_to_le32(ctx_id);
+	req->resource_id = cpu_to_le32(bo->res_id);
+	req->blob_mem = cpu_to_le32(bo->blob_mem);
+	req->blob_flags = cpu_to_le32(bo->blob_flags);
+	req->blob_id = cpu_to_le64(blob_id);
+	req->size = cpu_to_le64(bo->shmem.base.size);
+	req->nr_entries = cpu_to_le32(nents);
+	if (nents) {
+		cmd->payload = ents;
+		cmd->payload_len = nents * sizeof(*ents);
+		cmd->payload_owned = true;
+	}
+	return vgpu_cmd_submit(vgdev, cmd, NULL);
+}
+
+/**
+ * vgpu_cmd_map_blob() - RESOURCE_MAP_BLOB into the host-visible window
+ * @vgdev: the device
+ * @bo: a vram object; @done receives it in cmd->priv
+ * @offset: offset in the window
+ * @done: gets the answer (struct virtio_gpu_resp_map_info in cmd->resp)
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno; @done runs unless the allocation failed.
+ */
+int vgpu_cmd_map_blob(struct vgpu_device *vgdev, struct vgpu_bo *bo,
+		      u64 offset, vgpu_cmd_done_t done)
+{
+	struct virtio_gpu_resource_map_blob *req;
+	struct vgpu_cmd *cmd;
+	int ret;
+
+	cmd = vgpu_new_req(vgdev, VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB, req);
+	if (!cmd)
+		return -ENOMEM;
+	ret = vgpu_cmd_want_resp(cmd, sizeof(struct virtio_gpu_resp_map_info));
+	if (ret) {
+		vgpu_cmd_put(cmd);
+		return ret;
+	}
+	req->resource_id = cpu_to_le32(bo->res_id);
+	req->offset = cpu_to_le64(offset);
+	cmd->done = done;
+	cmd->priv = bo;
+	return vgpu_cmd_submit(vgdev, cmd, NULL);
+}
+
+/**
+ * vgpu_cmd_unmap_blob() - RESOURCE_UNMAP_BLOB
+ * @vgdev: the device
+ * @bo: a mapped vram object
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno.
+ */
+int vgpu_cmd_unmap_blob(struct vgpu_device *vgdev, struct vgpu_bo *bo)
+{
+	struct virtio_gpu_resource_unmap_blob *req;
+	struct vgpu_cmd *cmd;
+
+	cmd = vgpu_new_req(vgdev, VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB, req);
+	if (!cmd)
+		return -ENOMEM;
+	req->resource_id = cpu_to_le32(bo->res_id);
+	return vgpu_cmd_submit(vgdev, cmd, NULL);
+}
+
+static u32 vgpu_fourcc_to_format(u32 fourcc)
+{
+	switch (fourcc) {
+	case DRM_FORMAT_XRGB8888:
+		return VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM;
+	case DRM_FORMAT_ARGB8888:
+		return VIRTIO_GPU_FORMAT_B8G8R8A8_UNORM;
+	default:
+		return 0;
+	}
+}
+
+/**
+ * vgpu_cmd_set_scanout_blob() - show a guest blob with its layout
+ * @vgdev: the device
+ * @scanout: scanout index
+ * @bo: a blob object
+ * @fb: the framebuffer that gives format, pitches and offsets
+ * @x: source x
+ * @y: source y
+ * @w: width
+ * @h: height
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno.
+ */
+int vgpu_cmd_set_scanout_blob(struct vgpu_device *vgdev, u32 scanout,
+			      struct vgpu_bo *bo,
+			      const struct drm_framebuffer *fb,
+			      u32 x, u32 y, u32 w, u32 h)
+{
+	struct virtio_gpu_set_scanout_blob *req;
+	struct vgpu_cmd *cmd;
+	unsigned int i;
+
+	cmd = vgpu_new_req(vgdev, VIRTIO_GPU_CMD_SET_SCANOUT_BLOB, req);
+	if (!cmd)
+		return -ENOMEM;
+	req->scanout_id = cpu_to_le32(scanout);
+	req->resource_id = cpu_to_le32(bo->res_id);
+	req->format = cpu_to_le32(vgpu_fourcc_to_format(fb->format->format));
+	req->width = cpu_to_le32(fb->width);
+	req->height = cpu_to_le32(fb->height);
+	for (i = 0; i < 4; i++) {
+		req->strides[i] = cpu_to_le32(fb->pitches[i]);
+		req->offsets[i] = cpu_to_le32(fb->offsets[i]);
+	}
+	vgpu_rect_set(&req->r, x, y, w, h);
+	return vgpu_cmd_submit(vgdev, cmd, NULL);
 }
 
 /**

@@ -267,6 +267,16 @@ int vgpu_cmd_ctx_resource(struct vgpu_device *vgdev, u32 ctx_id,
 int vgpu_cmd_submit_3d(struct vgpu_device *vgdev, u32 ctx_id, void *stream,
 		       u32 size, struct drm_gem_object **objs, unsigned int nr,
 		       struct vgpu_fence *fence);
+int vgpu_cmd_create_blob(struct vgpu_device *vgdev, struct vgpu_bo *bo,
+			 u32 ctx_id, u64 blob_id,
+			 struct virtio_gpu_mem_entry *ents, u32 nents);
+int vgpu_cmd_map_blob(struct vgpu_device *vgdev, struct vgpu_bo *bo,
+		      u64 offset, vgpu_cmd_done_t done);
+int vgpu_cmd_unmap_blob(struct vgpu_device *vgdev, struct vgpu_bo *bo);
+int vgpu_cmd_set_scanout_blob(struct vgpu_device *vgdev, u32 scanout,
+			      struct vgpu_bo *bo,
+			      const struct drm_framebuffer *fb,
+			      u32 x, u32 y, u32 w, u32 h);
 int vgpu_cmd_cursor(struct vgpu_device *vgdev, bool update, u32 scanout,
 		    u32 x, u32 y, u32 res_id, u32 hot_x, u32 hot_y);
 int vgpu_cmd_cursor_image(struct vgpu_device *vgdev, struct vgpu_output *out,
@@ -289,6 +299,24 @@ struct vgpu_bo {
 	/** @blob_mem: VIRTGPU_BLOB_MEM_* for blobs, 0 otherwise. */
 	u32 blob_mem;
 	u32 blob_flags;
+	/**
+	 * @vram: a host-memory blob with no guest pages; only the GEM part
+	 * of @shmem is initialised, and mappings go to @node.
+	 */
+	bool vram;
+	/** @node: range of the host-visible window (vram objects). */
+	struct drm_mm_node node;
+	/** @map_state: enum vgpu_map_state, read with READ_ONCE(). */
+	int map_state;
+	/** @map_info: VIRTIO_GPU_MAP_CACHE_* from the host's answer. */
+	u32 map_info;
+};
+
+enum vgpu_map_state {
+	VGPU_MAP_NONE,
+	VGPU_MAP_PENDING,
+	VGPU_MAP_DONE,
+	VGPU_MAP_FAILED,
 };
 
 static inline struct vgpu_bo *to_vgpu_bo(struct drm_gem_object *obj)
@@ -303,8 +331,18 @@ int vgpu_bo_attach_backing(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 			   struct vgpu_fence *fence);
 int vgpu_bo_create_2d(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 		      u32 format, u32 width, u32 height);
+int vgpu_bo_mem_entries(struct vgpu_device *vgdev, struct vgpu_bo *bo,
+			struct virtio_gpu_mem_entry **ents, u32 *nents);
 int vgpu_dumb_create(struct drm_file *file, struct drm_device *dev,
 		     struct drm_mode_create_dumb *args);
+int vgpu_bo_open(struct drm_gem_object *obj, struct drm_file *file);
+void vgpu_bo_close(struct drm_gem_object *obj, struct drm_file *file);
+
+/* ------------------------------------------------------------------ */
+/* virtgpu_vram.c: blobs in host memory, mapped through the window     */
+
+struct vgpu_bo *vgpu_vram_create(struct vgpu_device *vgdev, size_t size);
+int vgpu_vram_map(struct vgpu_device *vgdev, struct vgpu_bo *bo);
 int vgpu_res_id_get(struct vgpu_device *vgdev, u32 *id);
 void vgpu_res_id_put(struct vgpu_device *vgdev, u32 id);
 
@@ -454,6 +492,8 @@ struct vgpu_device {
 	struct ida ctx_ida;
 
 	struct virtio_shm_region host_visible;
+	/** @map_wq: woken when a vram object's MAP_BLOB is answered. */
+	wait_queue_head_t map_wq;
 	/** @host_visible_lock: protects @host_visible_mm. */
 	spinlock_t host_visible_lock;
 	struct drm_mm host_visible_mm;

@@ -58,9 +58,13 @@ static int vgpu_getparam_ioctl(struct drm_device *dev, void *data,
 		value = 1;
 		break;
 	case VIRTGPU_PARAM_RESOURCE_BLOB:
+		value = vgdev->has_blob;
+		break;
 	case VIRTGPU_PARAM_HOST_VISIBLE:
+		value = vgdev->has_host_visible;
+		break;
 	case VIRTGPU_PARAM_CROSS_DEVICE:
-		/* Not implemented by this driver yet: reported as absent. */
+		/* UUID sharing is not implemented: reported as absent. */
 		value = 0;
 		break;
 	case VIRTGPU_PARAM_CONTEXT_INIT:
@@ -205,7 +209,9 @@ static int vgpu_transfer(struct drm_device *dev, struct drm_file *file,
 		return -ENOENT;
 	bo = to_vgpu_bo(obj);
 	ret = -EINVAL;
-	if (!bo->res_id || offset >= obj->size)
+	/* Transfers need both a host resource and guest pages. */
+	if (!bo->res_id || bo->vram || offset >= obj->size ||
+	    bo->blob_mem == VIRTGPU_BLOB_MEM_GUEST)
 		goto out_put;
 
 	if (vgdev->has_virgl) {
@@ -370,11 +376,115 @@ static int vgpu_get_caps_ioctl(struct drm_device *dev, void *data,
 	return 0;
 }
 
+#define VGPU_BLOB_FLAGS_ALL	(VIRTGPU_BLOB_FLAG_USE_MAPPABLE | \
+				 VIRTGPU_BLOB_FLAG_USE_SHAREABLE | \
+				 VIRTGPU_BLOB_FLAG_USE_CROSS_DEVICE)
+
+/* Largest context command that may precede a blob's creation. */
+#define VGPU_MAX_BLOB_CMD	(64u << 10)
+
+static int vgpu_blob_check(struct vgpu_device *vgdev,
+			   const struct drm_virtgpu_resource_create_blob *rc)
+{
+	bool host = rc->blob_mem != VIRTGPU_BLOB_MEM_GUEST;
+
+	if (!vgdev->has_blob)
+		return -EOPNOTSUPP;
+	if (rc->pad || rc->blob_flags & ~VGPU_BLOB_FLAGS_ALL)
+		return -EINVAL;
+	if (rc->blob_mem != VIRTGPU_BLOB_MEM_GUEST &&
+	    rc->blob_mem != VIRTGPU_BLOB_MEM_HOST3D &&
+	    rc->blob_mem != VIRTGPU_BLOB_MEM_HOST3D_GUEST)
+		return -EINVAL;
+	if (!rc->size || !PAGE_ALIGNED(rc->size) ||
+	    rc->size > VGPU_MAX_BO_SIZE)
+		return -EINVAL;
+	if (rc->cmd_size % 4 || rc->cmd_size > VGPU_MAX_BLOB_CMD)
+		return -EINVAL;
+	/* Host memory and context commands need a host context. */
+	if ((host || rc->cmd_size) && !vgdev->has_virgl)
+		return -EINVAL;
+	/* A guest blob is just pages: nothing on the host to name. */
+	if (!host && rc->blob_id)
+		return -EINVAL;
+	if (rc->blob_mem == VIRTGPU_BLOB_MEM_HOST3D &&
+	    rc->blob_flags & VIRTGPU_BLOB_FLAG_USE_MAPPABLE &&
+	    !vgdev->has_host_visible)
+		return -EINVAL;
+	/* Sharing by UUID is not implemented; GETPARAM says so. */
+	if (rc->blob_flags & VIRTGPU_BLOB_FLAG_USE_CROSS_DEVICE)
+		return -EOPNOTSUPP;
+	return 0;
+}
+
 static int vgpu_resource_create_blob_ioctl(struct drm_device *dev, void *data,
 					   struct drm_file *file)
 {
-	/* Blob resources are not implemented yet; GETPARAM says so. */
-	return -EOPNOTSUPP;
+	struct vgpu_device *vgdev = to_vgdev(dev);
+	struct drm_virtgpu_resource_create_blob *rc = data;
+	struct vgpu_file *vfile = file->driver_priv;
+	struct virtio_gpu_mem_entry *ents = NULL;
+	u32 nents = 0, ctx_id = 0, handle;
+	struct vgpu_bo *bo;
+	void *stream;
+	int ret;
+
+	ret = vgpu_blob_check(vgdev, rc);
+	if (ret)
+		return ret;
+
+	if (vgdev->has_virgl) {
+		ret = vgpu_ctx_ensure(vgdev, vfile);
+		if (ret)
+			return ret;
+		ctx_id = vfile->ctx_id;
+	}
+
+	/* The command that makes the host allocation @blob_id names. */
+	if (rc->cmd_size) {
+		stream = memdup_user(u64_to_user_ptr(rc->cmd), rc->cmd_size);
+		if (IS_ERR(stream))
+			return PTR_ERR(stream);
+		ret = vgpu_cmd_submit_3d(vgdev, ctx_id, stream, rc->cmd_size,
+					 NULL, 0, NULL);
+		if (ret)
+			return ret;
+	}
+
+	if (rc->blob_mem == VIRTGPU_BLOB_MEM_HOST3D)
+		bo = vgpu_vram_create(vgdev, rc->size);
+	else
+		bo = vgpu_bo_create(vgdev, rc->size);
+	if (IS_ERR(bo))
+		return PTR_ERR(bo);
+	bo->blob_mem = rc->blob_mem;
+	bo->blob_flags = rc->blob_flags;
+
+	ret = vgpu_res_id_get(vgdev, &bo->res_id);
+	if (ret)
+		goto out_put;
+	if (!bo->vram) {
+		ret = vgpu_bo_mem_entries(vgdev, bo, &ents, &nents);
+		if (ret)
+			goto out_put;
+	}
+	ret = vgpu_cmd_create_blob(vgdev, bo, ctx_id, rc->blob_id, ents, nents);
+	if (ret)
+		goto out_put;
+	if (bo->vram && bo->blob_flags & VIRTGPU_BLOB_FLAG_USE_MAPPABLE) {
+		ret = vgpu_vram_map(vgdev, bo);
+		if (ret)
+			goto out_put;
+	}
+
+	ret = drm_gem_handle_create(file, &bo->shmem.base, &handle);
+	if (ret)
+		goto out_put;
+	rc->bo_handle = handle;
+	rc->res_handle = bo->res_id;
+out_put:
+	drm_gem_object_put(&bo->shmem.base);
+	return ret;
 }
 
 #define VGPU_CTX_PARAMS_ALL	(BIT(VIRTGPU_CONTEXT_PARAM_CAPSET_ID) | \

@@ -82,7 +82,15 @@ static void vgpu_bo_free(struct drm_gem_object *obj)
  * On a 3D device the host context of a file must know every resource the
  * file can name, whether created, imported or opened by flink name.
  */
-static int vgpu_bo_open(struct drm_gem_object *obj, struct drm_file *file)
+/**
+ * vgpu_bo_open() - GEM open hook: attach the resource to the file's context
+ * @obj: the object
+ * @file: the file that got a handle
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno.
+ */
+int vgpu_bo_open(struct drm_gem_object *obj, struct drm_file *file)
 {
 	struct vgpu_device *vgdev = to_vgdev(obj->dev);
 	struct vgpu_file *vfile = file->driver_priv;
@@ -97,7 +105,14 @@ static int vgpu_bo_open(struct drm_gem_object *obj, struct drm_file *file)
 	return vgpu_cmd_ctx_resource(vgdev, vfile->ctx_id, bo, true);
 }
 
-static void vgpu_bo_close(struct drm_gem_object *obj, struct drm_file *file)
+/**
+ * vgpu_bo_close() - GEM close hook: detach from the file's context
+ * @obj: the object
+ * @file: the file that dropped its handle
+ *
+ * Context: process context.
+ */
+void vgpu_bo_close(struct drm_gem_object *obj, struct drm_file *file)
 {
 	struct vgpu_device *vgdev = to_vgdev(obj->dev);
 	struct vgpu_file *vfile = file->driver_priv;
@@ -173,8 +188,6 @@ struct vgpu_bo *vgpu_bo_create(struct vgpu_device *vgdev, size_t size)
  * @bo: an object with a res_id
  * @fence: fence to signal when attached, or NULL
  *
- * The pages stay allocated and mapped until the object is freed.
- *
  * Context: process context.
  * Return: 0 or a negative errno.
  */
@@ -182,9 +195,33 @@ int vgpu_bo_attach_backing(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 			   struct vgpu_fence *fence)
 {
 	struct virtio_gpu_mem_entry *ents;
+	u32 nents;
+	int ret;
+
+	ret = vgpu_bo_mem_entries(vgdev, bo, &ents, &nents);
+	if (ret)
+		return ret;
+	return vgpu_cmd_attach_backing(vgdev, bo, ents, nents, fence);
+}
+
+/**
+ * vgpu_bo_mem_entries() - describe the object's pages for the host
+ * @vgdev: the device
+ * @bo: a shmem object
+ * @ents: out, kvmalloc'ed entries
+ * @nents: out, their number
+ *
+ * The pages stay allocated and mapped until the object is freed.
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno.
+ */
+int vgpu_bo_mem_entries(struct vgpu_device *vgdev, struct vgpu_bo *bo,
+			struct virtio_gpu_mem_entry **ents, u32 *nents)
+{
 	struct scatterlist *sg;
 	struct sg_table *sgt;
-	unsigned int nents, i;
+	unsigned int n, i;
 
 	sgt = drm_gem_shmem_get_pages_sgt(&bo->shmem);
 	if (IS_ERR(sgt))
@@ -194,25 +231,26 @@ int vgpu_bo_attach_backing(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 	 * Without the DMA API (no IOMMU, the usual case) the host takes guest
 	 * physical addresses, and the unmerged list is what describes them.
 	 */
-	nents = vgdev->use_dma_api ? sgt->nents : sgt->orig_nents;
-	ents = kvmalloc_array(nents, sizeof(*ents), GFP_KERNEL);
-	if (!ents)
+	n = vgdev->use_dma_api ? sgt->nents : sgt->orig_nents;
+	*ents = kvmalloc_array(n, sizeof(**ents), GFP_KERNEL);
+	if (!*ents)
 		return -ENOMEM;
 
 	if (vgdev->use_dma_api) {
 		for_each_sgtable_dma_sg(sgt, sg, i) {
-			ents[i].addr = cpu_to_le64(sg_dma_address(sg));
-			ents[i].length = cpu_to_le32(sg_dma_len(sg));
-			ents[i].padding = 0;
+			(*ents)[i].addr = cpu_to_le64(sg_dma_address(sg));
+			(*ents)[i].length = cpu_to_le32(sg_dma_len(sg));
+			(*ents)[i].padding = 0;
 		}
 	} else {
 		for_each_sgtable_sg(sgt, sg, i) {
-			ents[i].addr = cpu_to_le64(sg_phys(sg));
-			ents[i].length = cpu_to_le32(sg->length);
-			ents[i].padding = 0;
+			(*ents)[i].addr = cpu_to_le64(sg_phys(sg));
+			(*ents)[i].length = cpu_to_le32(sg->length);
+			(*ents)[i].padding = 0;
 		}
 	}
-	return vgpu_cmd_attach_backing(vgdev, bo, ents, nents, fence);
+	*nents = n;
+	return 0;
 }
 
 /**

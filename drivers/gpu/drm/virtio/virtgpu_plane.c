@@ -88,6 +88,25 @@ static void vgpu_primary_upload(struct vgpu_device *vgdev,
 	}
 }
 
+/*
+ * Guest blobs have no host-side layout: the scanout is told the format,
+ * pitches and offsets. Other resources carry their own.
+ */
+static void vgpu_primary_point(struct vgpu_device *vgdev,
+			       struct vgpu_output *out, struct vgpu_bo *bo,
+			       struct drm_plane_state *new)
+{
+	u32 x = new->src.x1 >> 16, y = new->src.y1 >> 16;
+	u32 w = drm_rect_width(&new->src) >> 16;
+	u32 h = drm_rect_height(&new->src) >> 16;
+
+	if (bo->blob_mem == VIRTGPU_BLOB_MEM_GUEST)
+		vgpu_cmd_set_scanout_blob(vgdev, out->index, bo, new->fb,
+					  x, y, w, h);
+	else
+		vgpu_cmd_set_scanout(vgdev, out->index, bo->res_id, x, y, w, h);
+}
+
 static void vgpu_primary_atomic_update(struct drm_plane *plane,
 				       struct drm_atomic_state *state)
 {
@@ -118,10 +137,7 @@ static void vgpu_primary_atomic_update(struct drm_plane *plane,
 	if (new->fb != old->fb || !old->visible || old->crtc != new->crtc ||
 	    !drm_rect_equals(&new->src, &old->src) ||
 	    drm_atomic_crtc_needs_modeset(new->crtc->state))
-		vgpu_cmd_set_scanout(vgdev, out->index, bo->res_id,
-				     new->src.x1 >> 16, new->src.y1 >> 16,
-				     drm_rect_width(&new->src) >> 16,
-				     drm_rect_height(&new->src) >> 16);
+		vgpu_primary_point(vgdev, out, bo, new);
 
 	if (drm_atomic_helper_damage_merged(old, new, &damage))
 		vgpu_cmd_flush(vgdev, bo, damage.x1, damage.y1,

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Blobs in host memory, mapped into the guest through the device's
+ * host-visible shared-memory window.
+ *
+ * Copyright 2026 The virtio-gpu-ng authors
+ */
+
+#include <linux/mm.h>
+#include <linux/slab.h>
+
+#include <drm/drm_gem.h>
+#include <drm/drm_print.h>
+#include <drm/drm_vma_manager.h>
+
+#include "virtgpu_drv.h"
+
+/*
+ * A mappable host blob gets a range of the window when it is created, and
+ * MAP_BLOB goes out at once, so the host's answer (and the caching mode it
+ * wants) is normally in long before userspace calls mmap(). mmap() only
+ * waits if it is not, bounded by VGPU_SYNC_TIMEOUT.
+ *
+ * On free, UNMAP_BLOB and UNREF leave in that order, and the window range
+ * returns to the allocator only when the host has answered the UNREF: by
+ * then nothing of the host's is mapped there.
+ */
+
+static void vgpu_vram_release(struct vgpu_device *vgdev, struct vgpu_bo *bo)
+{
+	if (drm_mm_node_allocated(&bo->node)) {
+		spin_lock(&vgdev->host_visible_lock);
+		drm_mm_remove_node(&bo->node);
+		spin_unlock(&vgdev->host_visible_lock);
+	}
+	vgpu_res_id_put(vgdev, bo->res_id);
+	drm_gem_object_release(&bo->shmem.base);
+	kfree(bo);
+}
+
+static void vgpu_vram_unref_done(struct vgpu_device *vgdev,
+				 struct vgpu_cmd *cmd)
+{
+	vgpu_vram_release(vgdev, cmd->priv);
+}
+
+static void vgpu_vram_free(struct drm_gem_object *obj)
+{
+	struct vgpu_device *vgdev = to_vgdev(obj->dev);
+	struct vgpu_bo *bo = to_vgpu_bo(obj);
+
+	if (!bo->res_id) {
+		vgpu_vram_release(vgdev, bo);
+		return;
+	}
+	if (READ_ONCE(bo->map_state) == VGPU_MAP_DONE)
+		vgpu_cmd_unmap_blob(vgdev, bo);
+	vgpu_cmd_unref(vgdev, bo, vgpu_vram_unref_done);
+}
+
+static int vgpu_vram_wait_mapped(struct vgpu_device *vgdev,
+				 struct vgpu_bo *bo)
+{
+	ktime_t start;
+	long left;
+
+	if (READ_ONCE(bo->map_state) != VGPU_MAP_PENDING)
+		goto out;
+
+	start = ktime_get();
+	left = wait_event_interruptible_timeout(vgdev->map_wq,
+						READ_ONCE(bo->map_state) !=
+						VGPU_MAP_PENDING,
+						VGPU_SYNC_TIMEOUT);
+	vgpu_stat_add(vgdev, VGPU_STAT_SYNC_WAIT, 1);
+	vgpu_stat_add(vgdev, VGPU_STAT_SYNC_WAIT_NS,
+		      ktime_to_ns(ktime_sub(ktime_get(), start)));
+	if (left < 0)
+		return left;
+	if (!left)
+		return -ETIMEDOUT;
+out:
+	/* Pairs with the release in vgpu_vram_map_done(). */
+	return smp_load_acquire(&bo->map_state) == VGPU_MAP_DONE ? 0 : -EINVAL;
+}
+
+static int vgpu_vram_mmap(struct drm_gem_object *obj,
+			  struct vm_area_struct *vma)
+{
+	struct vgpu_device *vgdev = to_vgdev(obj->dev);
+	struct vgpu_bo *bo = to_vgpu_bo(obj);
+	unsigned long size = vma->vm_end - vma->vm_start;
+	int ret;
+
+	if (!(bo->blob_flags & VIRTGPU_BLOB_FLAG_USE_MAPPABLE))
+		return -EINVAL;
+	ret = vgpu_vram_wait_mapped(vgdev, bo);
+	if (ret)
+		return ret;
+	/* Only whole-object mappings from the start: the fake offset. */
+	if (vma->vm_pgoff != drm_vma_node_start(&obj->vma_node) ||
+	    size > obj->size)
+		return -EINVAL;
+
+	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_page_prot = vm_get_page_prot(vma->vm_flags);
+	switch (bo->map_info & VIRTIO_GPU_MAP_CACHE_MASK) {
+	case VIRTIO_GPU_MAP_CACHE_CACHED:
+		break;
+	case VIRTIO_GPU_MAP_CACHE_WC:
+		vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
+		break;
+	default:
+		vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
+		break;
+	}
+	vma->vm_page_prot = pgprot_decrypted(vma->vm_page_prot);
+
+	return io_remap_pfn_range(vma, vma->vm_start,
+				  PHYS_PFN(bo->node.start), size,
+				  vma->vm_page_prot);
+}
+
+static const struct vm_operations_struct vgpu_vram_vm_ops = {
+	.open = drm_gem_vm_open,
+	.close = drm_gem_vm_close,
+};
+
+static const struct drm_gem_object_funcs vgpu_vram_funcs = {
+	.open = vgpu_bo_open,
+	.close = vgpu_bo_close,
+	.free = vgpu_vram_free,
+	.mmap = vgpu_vram_mmap,
+	.vm_ops = &vgpu_vram_vm_ops,
+};
+
+/**
+ * vgpu_vram_create() - a GEM object for a blob that lives in host memory
+ * @vgdev: the device
+ * @size: size in bytes, page aligned
+ *
+ * Context: process context.
+ * Return: the object with one reference, or an ERR_PTR.
+ */
+struct vgpu_bo *vgpu_vram_create(struct vgpu_device *vgdev, size_t size)
+{
+	struct vgpu_bo *bo = kzalloc(sizeof(*bo), GFP_KERNEL);
+
+	if (!bo)
+		return ERR_PTR(-ENOMEM);
+	bo->vram = true;
+	bo->shmem.base.funcs = &vgpu_vram_funcs;
+	drm_gem_private_object_init(&vgdev->drm, &bo->shmem.base, size);
+	return bo;
+}
+
+static void vgpu_vram_map_done(struct vgpu_device *vgdev, struct vgpu_cmd *cmd)
+{
+	struct virtio_gpu_resp_map_info *resp = cmd->resp;
+	struct vgpu_bo *bo = cmd->priv;
+
+	if (cmd->status) {
+		WRITE_ONCE(bo->map_state, VGPU_MAP_FAILED);
+	} else {
+		bo->map_info = le32_to_cpu(resp->map_info);
+		smp_store_release(&bo->map_state, VGPU_MAP_DONE);
+	}
+	wake_up_all(&vgdev->map_wq);
+	drm_gem_object_put(&bo->shmem.base);
+}
+
+/**
+ * vgpu_vram_map() - place a mappable host blob in the host-visible window
+ * @vgdev: the device
+ * @bo: a vram object with a res_id, created on the host
+ *
+ * Does not wait for the host; mmap() does if it has to.
+ *
+ * Context: process context.
+ * Return: 0, -ENOSPC when the window is full, or another negative errno.
+ */
+int vgpu_vram_map(struct vgpu_device *vgdev, struct vgpu_bo *bo)
+{
+	int ret;
+
+	spin_lock(&vgdev->host_visible_lock);
+	ret = drm_mm_insert_node(&vgdev->host_visible_mm, &bo->node,
+				 bo->shmem.base.size);
+	spin_unlock(&vgdev->host_visible_lock);
+	if (ret)
+		return ret;
+
+	bo->map_state = VGPU_MAP_PENDING;
+	/* The answer may outlive every handle: it holds a reference. */
+	drm_gem_object_get(&bo->shmem.base);
+	ret = vgpu_cmd_map_blob(vgdev, bo,
+				bo->node.start - vgdev->host_visible.addr,
+				vgpu_vram_map_done);
+	if (ret == -ENOMEM) {
+		/* The command was never built: nobody else drops these. */
+		bo->map_state = VGPU_MAP_FAILED;
+		drm_gem_object_put(&bo->shmem.base);
+	}
+	return ret;
+}
