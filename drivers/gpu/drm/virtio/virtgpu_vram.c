@@ -163,6 +163,7 @@ static void vgpu_vram_map_done(struct vgpu_device *vgdev, struct vgpu_cmd *cmd)
 		WRITE_ONCE(bo->map_state, VGPU_MAP_FAILED);
 	} else {
 		bo->map_info = le32_to_cpu(resp->map_info);
+		/* Publish map_info before the state mmap() checks. */
 		smp_store_release(&bo->map_state, VGPU_MAP_DONE);
 	}
 	wake_up_all(&vgdev->map_wq);
