@@ -246,6 +246,29 @@ static int vgpu_output_init(struct vgpu_device *vgdev, unsigned int index)
 	return drm_connector_attach_encoder(&out->connector, &out->encoder);
 }
 
+/*
+ * The helpers' commit tail, plus one notification of the host for the
+ * whole commit (every plane's transfers, scanout and flush commands) once
+ * everything is queued, before waiting for the vblank.
+ */
+static void vgpu_commit_tail(struct drm_atomic_state *state)
+{
+	struct drm_device *dev = state->dev;
+
+	drm_atomic_helper_commit_modeset_disables(dev, state);
+	drm_atomic_helper_commit_planes(dev, state, 0);
+	drm_atomic_helper_commit_modeset_enables(dev, state);
+	vgpu_queues_kick(to_vgdev(dev));
+	drm_atomic_helper_fake_vblank(state);
+	drm_atomic_helper_commit_hw_done(state);
+	drm_atomic_helper_wait_for_vblanks(dev, state);
+	drm_atomic_helper_cleanup_planes(dev, state);
+}
+
+static const struct drm_mode_config_helper_funcs vgpu_mode_helpers = {
+	.atomic_commit_tail = vgpu_commit_tail,
+};
+
 static const struct drm_mode_config_funcs vgpu_mode_funcs = {
 	.fb_create = drm_gem_fb_create_with_dirty,
 	.atomic_check = drm_atomic_helper_check,
@@ -297,6 +320,7 @@ int vgpu_modeset_init(struct vgpu_device *vgdev)
 		return ret;
 
 	dev->mode_config.funcs = &vgpu_mode_funcs;
+	dev->mode_config.helper_private = &vgpu_mode_helpers;
 	dev->mode_config.min_width = 32;
 	dev->mode_config.min_height = 32;
 	dev->mode_config.max_width = VGPU_MAX_DIM;

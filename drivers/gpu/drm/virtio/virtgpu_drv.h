@@ -157,6 +157,15 @@ struct vgpu_queue {
 	 * because the ring was full (protected by @lock).
 	 */
 	struct list_head backlog;
+	/** @unkicked: buffers added since the last notification (@lock). */
+	unsigned int unkicked;
+	/**
+	 * @kicked_fence: highest fence id the host has been notified of
+	 * (written under @lock, read locklessly).
+	 */
+	u64 kicked_fence;
+	/** @kick_timer: sends a pending batch after the notify delay. */
+	struct hrtimer kick_timer;
 	/** @inflight: commands accepted but not yet completed. */
 	atomic_t inflight;
 	/** @idle: woken when @inflight drops to zero. */
@@ -177,6 +186,8 @@ void vgpu_ctrl_vq_done(struct virtqueue *vq);
 void vgpu_cursor_vq_done(struct virtqueue *vq);
 void vgpu_queue_init(struct vgpu_device *vgdev, struct vgpu_queue *q);
 void vgpu_queues_flush(struct vgpu_device *vgdev);
+void vgpu_queues_kick(struct vgpu_device *vgdev);
+void vgpu_queue_kick_soon(struct vgpu_queue *q);
 void vgpu_queues_quiesce(struct vgpu_device *vgdev);
 void vgpu_stat_add(struct vgpu_device *vgdev, enum vgpu_stat stat, u64 n);
 

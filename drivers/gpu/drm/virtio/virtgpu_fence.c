@@ -31,9 +31,26 @@ static const char *vgpu_fence_timeline_name(struct dma_fence *f)
 	return fence->use_ring ? "ring" : "host";
 }
 
+/*
+ * Somebody waits for this fence (or polls it): if its command has not been
+ * sent to the host yet, send the batch now instead of after the notify
+ * delay. Runs with the fence lock held, so the kick is deferred to the
+ * queue's timer at zero delay.
+ */
+static bool vgpu_fence_enable_signaling(struct dma_fence *f)
+{
+	struct vgpu_device *vgdev = container_of(f->lock, struct vgpu_device,
+						 fences.lock);
+
+	if (f->seqno > READ_ONCE(vgdev->ctrlq.kicked_fence))
+		vgpu_queue_kick_soon(&vgdev->ctrlq);
+	return true;
+}
+
 static const struct dma_fence_ops vgpu_fence_ops = {
 	.get_driver_name = vgpu_fence_driver_name,
 	.get_timeline_name = vgpu_fence_timeline_name,
+	.enable_signaling = vgpu_fence_enable_signaling,
 };
 
 /**

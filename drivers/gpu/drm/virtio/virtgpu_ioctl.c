@@ -286,8 +286,11 @@ static int vgpu_wait_ioctl(struct drm_device *dev, void *data,
 		return -ENOENT;
 
 	if (args->flags & VIRTGPU_WAIT_NOWAIT) {
-		if (!dma_resv_test_signaled(obj->resv, DMA_RESV_USAGE_READ))
+		/* A poller wants progress: do not let its work sit in a batch. */
+		if (!dma_resv_test_signaled(obj->resv, DMA_RESV_USAGE_READ)) {
+			vgpu_queues_kick(to_vgdev(dev));
 			ret = -EBUSY;
+		}
 	} else {
 		left = dma_resv_wait_timeout(obj->resv, DMA_RESV_USAGE_READ,
 					     true, VGPU_WAIT_TIMEOUT);

@@ -24,10 +24,26 @@
  * the ring as the host frees descriptors. Fence ids are taken under the
  * queue lock at submission, so they increase in ring order.
  *
- * Notification. After adding to the ring the core asks the virtqueue
- * whether the host wants a notification (with event-idx the host can say
- * no while it is still processing) and notifies only then. Both outcomes
- * are counted.
+ * Notification. Every notification is a VM exit, so commands are batched:
+ * a command added to the ring leaves with the next notification, and the
+ * core sends one when
+ *
+ * - someone needs a result: a synchronous caller (vgpu_cmd_submit_wait()),
+ *   a fence that anybody waits on or polls (the dma-fence core calls our
+ *   enable_signaling hook for dma_fence_wait(), sync_file poll, syncobj
+ *   waits and implicit-fence waits; a fence that already has a waiter when
+ *   it is emitted makes its command urgent), a busy WAIT NOWAIT, an mmap()
+ *   that needs map info, the end of every KMS commit;
+ * - @notify_batch commands are waiting;
+ * - the ring is nearly full;
+ * - and otherwise when the hrtimer armed by the first waiting command
+ *   expires, @notify_delay_us later. Nothing waits longer than that.
+ *
+ * @notify_delay_us=0 notifies after every command. Order never changes:
+ * batching only delays the notification, not the ring. When a
+ * notification is due the core still asks the virtqueue whether the host
+ * wants it (with event-idx the host can say no while it is processing)
+ * and counts both outcomes.
  *
  * Completion. The virtqueue callback only schedules the drain worker. The
  * worker takes every used buffer with callbacks disabled, re-enables them
@@ -50,6 +66,19 @@
 #include <drm/drm_print.h>
 
 #include "virtgpu_drv.h"
+
+static unsigned int notify_delay_us = 500;
+module_param(notify_delay_us, uint, 0644);
+MODULE_PARM_DESC(notify_delay_us,
+		 "Longest time a queued command waits for a notification of the host, in microseconds (default 500; 0 notifies after every command)");
+
+static unsigned int notify_batch = 32;
+module_param(notify_batch, uint, 0644);
+MODULE_PARM_DESC(notify_batch,
+		 "Notify the host once this many commands wait (default 32)");
+
+/* Below this many free descriptors, waiting makes the ring overflow. */
+#define VGPU_LOW_FREE	16
 
 void vgpu_stat_add(struct vgpu_device *vgdev, enum vgpu_stat stat, u64 n)
 {
@@ -313,13 +342,37 @@ static bool vgpu_queue_refill_locked(struct vgpu_device *vgdev,
 	return added;
 }
 
-/* Caller holds q->lock; returns whether to notify after unlocking. */
-static bool vgpu_queue_kick_prepare_locked(struct vgpu_device *vgdev,
-					   struct vgpu_queue *q)
+/*
+ * The batch leaves now. Caller holds q->lock; returns whether to notify
+ * after unlocking.
+ */
+static bool vgpu_queue_flush_locked(struct vgpu_device *vgdev,
+				    struct vgpu_queue *q)
 {
+	q->unkicked = 0;
+	/* Every fence emitted so far is in this batch or the backlog. */
+	WRITE_ONCE(q->kicked_fence, READ_ONCE(vgdev->fences.last_id));
+	hrtimer_try_to_cancel(&q->kick_timer);
 	if (virtqueue_kick_prepare(q->vq))
 		return true;
 	vgpu_stat_add(vgdev, VGPU_STAT_NOTIFY_SUPPRESSED, 1);
+	return false;
+}
+
+/* Applies the notification policy; caller holds q->lock. */
+static bool vgpu_queue_policy_locked(struct vgpu_device *vgdev,
+				     struct vgpu_queue *q, bool urgent)
+{
+	unsigned int delay = READ_ONCE(notify_delay_us);
+
+	if (!q->unkicked)
+		return false;
+	if (urgent || !delay || q->unkicked >= READ_ONCE(notify_batch) ||
+	    q->vq->num_free < VGPU_LOW_FREE || !list_empty(&q->backlog))
+		return vgpu_queue_flush_locked(vgdev, q);
+	if (!hrtimer_is_queued(&q->kick_timer))
+		hrtimer_start(&q->kick_timer, ns_to_ktime((u64)delay * NSEC_PER_USEC),
+			      HRTIMER_MODE_REL_SOFT);
 	return false;
 }
 
@@ -330,7 +383,8 @@ static void vgpu_queue_notify(struct vgpu_device *vgdev, struct vgpu_queue *q)
 }
 
 static int vgpu_queue_submit(struct vgpu_device *vgdev, struct vgpu_queue *q,
-			     struct vgpu_cmd *cmd, struct vgpu_fence *fence)
+			     struct vgpu_cmd *cmd, struct vgpu_fence *fence,
+			     bool urgent)
 {
 	bool notify = false;
 	int slot, idx, ret;
@@ -356,16 +410,22 @@ static int vgpu_queue_submit(struct vgpu_device *vgdev, struct vgpu_queue *q,
 		return -ENODEV;
 	}
 
-	spin_lock(&q->lock);
-	if (fence)
+	spin_lock_bh(&q->lock);
+	if (fence) {
 		vgpu_fence_emit(vgdev, &cmd->req.hdr, fence);
+		/* Somebody already waits for this one. */
+		if (test_bit(DMA_FENCE_FLAG_ENABLE_SIGNAL_BIT,
+			     &fence->base.flags))
+			urgent = true;
+	}
 	if (!list_empty(&q->backlog) || vgpu_queue_add_locked(vgdev, q, cmd)) {
 		/* Ring full: keep the order, the drain worker adds it. */
 		list_add_tail(&cmd->link, &q->backlog);
 		vgpu_stat_add(vgdev, VGPU_STAT_RING_FULL, 1);
 	}
-	notify = vgpu_queue_kick_prepare_locked(vgdev, q);
-	spin_unlock(&q->lock);
+	q->unkicked++;
+	notify = vgpu_queue_policy_locked(vgdev, q, urgent);
+	spin_unlock_bh(&q->lock);
 
 	if (notify)
 		vgpu_queue_notify(vgdev, q);
@@ -388,7 +448,7 @@ static int vgpu_queue_submit(struct vgpu_device *vgdev, struct vgpu_queue *q,
 int vgpu_cmd_submit(struct vgpu_device *vgdev, struct vgpu_cmd *cmd,
 		    struct vgpu_fence *fence)
 {
-	return vgpu_queue_submit(vgdev, &vgdev->ctrlq, cmd, fence);
+	return vgpu_queue_submit(vgdev, &vgdev->ctrlq, cmd, fence, false);
 }
 
 /**
@@ -402,7 +462,7 @@ int vgpu_cmd_submit(struct vgpu_device *vgdev, struct vgpu_cmd *cmd,
  */
 int vgpu_cmd_submit_cursor(struct vgpu_device *vgdev, struct vgpu_cmd *cmd)
 {
-	return vgpu_queue_submit(vgdev, &vgdev->cursorq, cmd, NULL);
+	return vgpu_queue_submit(vgdev, &vgdev->cursorq, cmd, NULL, false);
 }
 
 /**
@@ -425,7 +485,7 @@ int vgpu_cmd_submit_wait(struct vgpu_device *vgdev, struct vgpu_cmd *cmd)
 	int ret;
 
 	kref_get(&cmd->ref);
-	ret = vgpu_cmd_submit(vgdev, cmd, NULL);
+	ret = vgpu_queue_submit(vgdev, &vgdev->ctrlq, cmd, NULL, true);
 	if (ret)
 		return ret;
 
@@ -450,15 +510,16 @@ static void vgpu_queue_drain(struct work_struct *work)
 	LIST_HEAD(done);
 	unsigned int len;
 
-	spin_lock(&q->lock);
+	spin_lock_bh(&q->lock);
 	do {
 		virtqueue_disable_cb(q->vq);
 		while ((cmd = virtqueue_get_buf(q->vq, &len)))
 			list_add_tail(&cmd->link, &done);
 	} while (!virtqueue_enable_cb(q->vq));
+	/* Backlog entries were due when they were submitted. */
 	if (vgpu_queue_refill_locked(vgdev, q))
-		notify = vgpu_queue_kick_prepare_locked(vgdev, q);
-	spin_unlock(&q->lock);
+		notify = vgpu_queue_flush_locked(vgdev, q);
+	spin_unlock_bh(&q->lock);
 
 	if (notify)
 		vgpu_queue_notify(vgdev, q);
@@ -503,6 +564,68 @@ void vgpu_cursor_vq_done(struct virtqueue *vq)
 	vgpu_vq_done(vq, &vgdev->cursorq);
 }
 
+static enum hrtimer_restart vgpu_kick_timer_fn(struct hrtimer *timer)
+{
+	struct vgpu_queue *q = container_of(timer, struct vgpu_queue,
+					    kick_timer);
+	bool notify = false;
+
+	/* Softirq context: process context holds the lock with BHs off. */
+	spin_lock(&q->lock);
+	if (q->unkicked)
+		notify = vgpu_queue_flush_locked(q->vgdev, q);
+	spin_unlock(&q->lock);
+	if (notify)
+		vgpu_queue_notify(q->vgdev, q);
+	return HRTIMER_NORESTART;
+}
+
+/**
+ * vgpu_queue_kick_soon() - send the pending batch as soon as possible
+ * @q: the queue
+ *
+ * For callers that may not take the queue lock (fence callbacks run with
+ * the fence lock held and interrupts off): the kick timer fires at once.
+ *
+ * Context: any.
+ */
+void vgpu_queue_kick_soon(struct vgpu_queue *q)
+{
+	hrtimer_start(&q->kick_timer, 0, HRTIMER_MODE_REL_SOFT);
+}
+
+static void vgpu_queue_kick(struct vgpu_device *vgdev, struct vgpu_queue *q)
+{
+	bool notify = false;
+
+	spin_lock_bh(&q->lock);
+	if (q->unkicked)
+		notify = vgpu_queue_flush_locked(vgdev, q);
+	spin_unlock_bh(&q->lock);
+	if (notify)
+		vgpu_queue_notify(vgdev, q);
+}
+
+/**
+ * vgpu_queues_kick() - send both queues' pending batches now
+ * @vgdev: the device
+ *
+ * Called where the caller is about to depend on the host: the end of a KMS
+ * commit, a wait for map info, a busy poll.
+ *
+ * Context: process context.
+ */
+void vgpu_queues_kick(struct vgpu_device *vgdev)
+{
+	int idx;
+
+	if (!drm_dev_enter(&vgdev->drm, &idx))
+		return;
+	vgpu_queue_kick(vgdev, &vgdev->ctrlq);
+	vgpu_queue_kick(vgdev, &vgdev->cursorq);
+	drm_dev_exit(idx);
+}
+
 /**
  * vgpu_queue_init() - set up the software side of a queue
  * @vgdev: the device
@@ -518,6 +641,8 @@ void vgpu_queue_init(struct vgpu_device *vgdev, struct vgpu_queue *q)
 	INIT_WORK(&q->drain, vgpu_queue_drain);
 	atomic_set(&q->inflight, 0);
 	init_waitqueue_head(&q->idle);
+	hrtimer_init(&q->kick_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
+	q->kick_timer.function = vgpu_kick_timer_fn;
 }
 
 /**
@@ -530,6 +655,8 @@ void vgpu_queue_init(struct vgpu_device *vgdev, struct vgpu_queue *q)
  */
 void vgpu_queues_flush(struct vgpu_device *vgdev)
 {
+	vgpu_queue_kick(vgdev, &vgdev->ctrlq);
+	vgpu_queue_kick(vgdev, &vgdev->cursorq);
 	wait_event_timeout(vgdev->ctrlq.idle,
 			   !atomic_read(&vgdev->ctrlq.inflight),
 			   VGPU_SYNC_TIMEOUT);
@@ -544,11 +671,11 @@ static void vgpu_queue_abandon(struct vgpu_device *vgdev, struct vgpu_queue *q)
 	LIST_HEAD(lost);
 
 	cancel_work_sync(&q->drain);
-	spin_lock(&q->lock);
+	spin_lock_bh(&q->lock);
 	while ((cmd = virtqueue_detach_unused_buf(q->vq)))
 		list_add_tail(&cmd->link, &lost);
 	list_splice_tail_init(&q->backlog, &lost);
-	spin_unlock(&q->lock);
+	spin_unlock_bh(&q->lock);
 
 	list_for_each_entry_safe(cmd, next, &lost, link) {
 		list_del_init(&cmd->link);
@@ -568,6 +695,8 @@ static void vgpu_queue_abandon(struct vgpu_device *vgdev, struct vgpu_queue *q)
  */
 void vgpu_queues_quiesce(struct vgpu_device *vgdev)
 {
+	hrtimer_cancel(&vgdev->ctrlq.kick_timer);
+	hrtimer_cancel(&vgdev->cursorq.kick_timer);
 	vgpu_queue_drain(&vgdev->ctrlq.drain);
 	vgpu_queue_drain(&vgdev->cursorq.drain);
 	vgpu_queue_abandon(vgdev, &vgdev->ctrlq);

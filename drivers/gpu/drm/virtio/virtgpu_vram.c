@@ -67,6 +67,7 @@ static int vgpu_vram_wait_mapped(struct vgpu_device *vgdev,
 	if (READ_ONCE(bo->map_state) != VGPU_MAP_PENDING)
 		goto out;
 
+	vgpu_queues_kick(vgdev);
 	start = ktime_get();
 	left = wait_event_interruptible_timeout(vgdev->map_wq,
 						READ_ONCE(bo->map_state) !=
