@@ -9,6 +9,7 @@
 #ifndef VIRTGPU_COMPAT_H
 #define VIRTGPU_COMPAT_H
 
+#include <linux/hrtimer.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_fbdev_shmem.h>
 
@@ -18,7 +19,11 @@
  * fills in; 6.12 has drm_fbdev_shmem_setup() and no such hook.
  */
 #ifdef DRM_FBDEV_SHMEM_DRIVER_OPS
+#ifdef VGPU_HAVE_CLIENTS_DIR
+#include <drm/clients/drm_client_setup.h>
+#else
 #include <drm/drm_client_setup.h>
+#endif
 #define VGPU_FBDEV_DRIVER_OPS	DRM_FBDEV_SHMEM_DRIVER_OPS,
 static inline void vgpu_fbdev_setup(struct drm_device *dev)
 {
@@ -40,6 +45,31 @@ static inline void vgpu_fbdev_setup(struct drm_device *dev)
 #define VGPU_DRIVER_DATE_INIT	.date = "0",
 #else
 #define VGPU_DRIVER_DATE_INIT
+#endif
+
+/*
+ * struct drm_atomic_state was renamed struct drm_atomic_commit; our code
+ * names it through this macro.
+ */
+#ifdef VGPU_HAVE_ATOMIC_COMMIT
+#define vgpu_atomic_state drm_atomic_commit
+#else
+#define vgpu_atomic_state drm_atomic_state
+#endif
+
+/* hrtimer_setup() replaced hrtimer_init() + assigning .function. */
+#ifdef VGPU_HAVE_HRTIMER_SETUP
+#define vgpu_hrtimer_setup(timer, fn, clock, mode) \
+	hrtimer_setup(timer, fn, clock, mode)
+#else
+static inline void
+vgpu_hrtimer_setup(struct hrtimer *timer,
+		   enum hrtimer_restart (*fn)(struct hrtimer *),
+		   clockid_t clock, enum hrtimer_mode mode)
+{
+	hrtimer_init(timer, clock, mode);
+	timer->function = fn;
+}
 #endif
 
 #endif /* VIRTGPU_COMPAT_H */

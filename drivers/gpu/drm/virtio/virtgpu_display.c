@@ -90,7 +90,7 @@ static const struct drm_crtc_funcs vgpu_crtc_funcs = {
 };
 
 static void vgpu_crtc_atomic_enable(struct drm_crtc *crtc,
-				    struct drm_atomic_state *state)
+				    struct vgpu_atomic_state *state)
 {
 	struct vgpu_output *out = crtc_to_output(crtc);
 	int hz = drm_mode_vrefresh(&crtc->state->adjusted_mode);
@@ -100,7 +100,7 @@ static void vgpu_crtc_atomic_enable(struct drm_crtc *crtc,
 }
 
 static void vgpu_crtc_atomic_disable(struct drm_crtc *crtc,
-				     struct drm_atomic_state *state)
+				     struct vgpu_atomic_state *state)
 {
 	struct vgpu_device *vgdev = to_vgdev(crtc->dev);
 	struct vgpu_output *out = crtc_to_output(crtc);
@@ -111,7 +111,7 @@ static void vgpu_crtc_atomic_disable(struct drm_crtc *crtc,
 
 /* Completes the commit's event on the next emulated vblank. */
 static void vgpu_crtc_atomic_flush(struct drm_crtc *crtc,
-				   struct drm_atomic_state *state)
+				   struct vgpu_atomic_state *state)
 {
 	struct drm_pending_vblank_event *event = crtc->state->event;
 
@@ -211,8 +211,8 @@ static int vgpu_output_init(struct vgpu_device *vgdev, unsigned int index)
 
 	out->index = index;
 	out->frame_ns = div_u64(NSEC_PER_SEC, 60);
-	hrtimer_init(&out->vblank_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
-	out->vblank_timer.function = vgpu_vblank_tick;
+	vgpu_hrtimer_setup(&out->vblank_timer, vgpu_vblank_tick, CLOCK_MONOTONIC,
+			   HRTIMER_MODE_REL);
 
 	out->primary = vgpu_plane_init(vgdev, DRM_PLANE_TYPE_PRIMARY, index);
 	if (IS_ERR(out->primary))
@@ -251,7 +251,7 @@ static int vgpu_output_init(struct vgpu_device *vgdev, unsigned int index)
  * whole commit (every plane's transfers, scanout and flush commands) once
  * everything is queued, before waiting for the vblank.
  */
-static void vgpu_commit_tail(struct drm_atomic_state *state)
+static void vgpu_commit_tail(struct vgpu_atomic_state *state)
 {
 	struct drm_device *dev = state->dev;
 

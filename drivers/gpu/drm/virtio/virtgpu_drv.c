@@ -20,6 +20,7 @@
  * is the uAPI and virtgpu_debugfs.c the counters.
  */
 
+#include <linux/aperture.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/sched.h>
@@ -27,7 +28,6 @@
 #include <linux/virtio_ids.h>
 #include <linux/virtio_ring.h>
 
-#include <drm/drm_aperture.h>
 #include <drm/drm_atomic_helper.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
@@ -289,8 +289,8 @@ static int vgpu_probe(struct virtio_device *vdev)
 	if (dev_is_pci(parent)) {
 		struct pci_dev *pdev = to_pci_dev(parent);
 
-		ret = drm_aperture_remove_conflicting_pci_framebuffers(pdev,
-								       &vgpu_driver);
+		ret = aperture_remove_conflicting_pci_devices(pdev,
+							      VGPU_DRIVER_NAME);
 		if (ret)
 			return ret;
 	}

@@ -199,6 +199,8 @@ void vgpu_stat_add(struct vgpu_device *vgdev, enum vgpu_stat stat, u64 n);
  */
 struct vgpu_fence {
 	struct dma_fence base;
+	/** @vgdev: the device whose fence lock guards this fence. */
+	struct vgpu_device *vgdev;
 	/** @link: entry on &vgpu_fence_ctx.pending while unsignalled. */
 	struct list_head link;
 	/** @timeline: key of the timeline; earlier ids on it complete first. */
@@ -232,7 +234,8 @@ struct vgpu_fence *vgpu_fence_alloc(struct vgpu_device *vgdev, u64 dma_ctx,
 void vgpu_fence_emit(struct vgpu_device *vgdev, struct virtio_gpu_ctrl_hdr *hdr,
 		     struct vgpu_fence *fence);
 void vgpu_fence_complete(struct vgpu_device *vgdev, u64 id, int err);
-void vgpu_fence_abort(struct vgpu_fence *fence, int err);
+void vgpu_fence_abort(struct vgpu_device *vgdev, struct vgpu_fence *fence,
+		      int err);
 void vgpu_fence_fail_all(struct vgpu_device *vgdev);
 
 /* ------------------------------------------------------------------ */

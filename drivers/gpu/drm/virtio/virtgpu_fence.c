@@ -39,8 +39,8 @@ static const char *vgpu_fence_timeline_name(struct dma_fence *f)
  */
 static bool vgpu_fence_enable_signaling(struct dma_fence *f)
 {
-	struct vgpu_device *vgdev = container_of(f->lock, struct vgpu_device,
-						 fences.lock);
+	struct vgpu_device *vgdev = container_of(f, struct vgpu_fence,
+						 base)->vgdev;
 
 	if (f->seqno > READ_ONCE(vgdev->ctrlq.kicked_fence))
 		vgpu_queue_kick_soon(&vgdev->ctrlq);
@@ -77,6 +77,7 @@ struct vgpu_fence *vgpu_fence_alloc(struct vgpu_device *vgdev, u64 dma_ctx,
 	dma_fence_init(&fence->base, &vgpu_fence_ops, &vgdev->fences.lock,
 		       dma_ctx, 0);
 	INIT_LIST_HEAD(&fence->link);
+	fence->vgdev = vgdev;
 	fence->timeline = dma_ctx;
 	fence->ctx_id = ctx_id;
 	fence->ring_idx = ring_idx;
@@ -170,21 +171,23 @@ void vgpu_fence_complete(struct vgpu_device *vgdev, u64 id, int err)
 
 /**
  * vgpu_fence_abort() - signal a fence whose command never reached the host
+ * @vgdev: the device
  * @fence: a fence that was not emitted
  * @err: why
  *
  * Context: any.
  */
-void vgpu_fence_abort(struct vgpu_fence *fence, int err)
+void vgpu_fence_abort(struct vgpu_device *vgdev, struct vgpu_fence *fence,
+		      int err)
 {
 	unsigned long flags;
 
-	spin_lock_irqsave(fence->base.lock, flags);
+	spin_lock_irqsave(&vgdev->fences.lock, flags);
 	if (!test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->base.flags)) {
 		dma_fence_set_error(&fence->base, err);
 		dma_fence_signal_locked(&fence->base);
 	}
-	spin_unlock_irqrestore(fence->base.lock, flags);
+	spin_unlock_irqrestore(&vgdev->fences.lock, flags);
 }
 
 /**

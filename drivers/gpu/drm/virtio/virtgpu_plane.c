@@ -37,7 +37,7 @@ static const u64 vgpu_modifiers[] = {
 };
 
 static int vgpu_plane_atomic_check(struct drm_plane *plane,
-				   struct drm_atomic_state *state)
+				   struct vgpu_atomic_state *state)
 {
 	struct drm_plane_state *new = drm_atomic_get_new_plane_state(state,
 								     plane);
@@ -108,7 +108,7 @@ static void vgpu_primary_point(struct vgpu_device *vgdev,
 }
 
 static void vgpu_primary_atomic_update(struct drm_plane *plane,
-				       struct drm_atomic_state *state)
+				       struct vgpu_atomic_state *state)
 {
 	struct drm_plane_state *old = drm_atomic_get_old_plane_state(state,
 								     plane);
@@ -146,7 +146,7 @@ static void vgpu_primary_atomic_update(struct drm_plane *plane,
 }
 
 static void vgpu_cursor_atomic_update(struct drm_plane *plane,
-				      struct drm_atomic_state *state)
+				      struct vgpu_atomic_state *state)
 {
 	struct drm_plane_state *old = drm_atomic_get_old_plane_state(state,
 								     plane);

@@ -43,6 +43,8 @@ struct vgpu_submit {
 	void *stream;
 	struct drm_gem_object **objs;
 	u32 nr_objs;
+	/** @dma_ctx: timeline of this submission's fence. */
+	u64 dma_ctx;
 	struct vgpu_fence *fence;
 	struct sync_file *out_sync;
 	int out_fd;
@@ -53,15 +55,11 @@ struct vgpu_submit {
 	u32 nr_post;
 };
 
-static bool vgpu_fence_is_ours(struct vgpu_device *vgdev, struct dma_fence *f)
-{
-	return f->lock == &vgdev->fences.lock;
-}
-
 /*
- * The host runs our own commands in order, so a fence of this device needs
- * no waiting here. Anything else must be signalled before the commands
- * leave: the host cannot see foreign fences.
+ * The host runs one timeline's commands in order, so an earlier fence of
+ * the timeline this submission goes to needs no waiting here. Anything
+ * else must be signalled before the commands leave: the host cannot see
+ * other timelines' or other drivers' fences.
  */
 static int vgpu_submit_await(struct vgpu_submit *s, struct dma_fence *fence)
 {
@@ -70,7 +68,7 @@ static int vgpu_submit_await(struct vgpu_submit *s, struct dma_fence *fence)
 	long ret;
 
 	dma_fence_unwrap_for_each(f, &iter, fence) {
-		if (vgpu_fence_is_ours(s->vgdev, f))
+		if (f->context == s->dma_ctx)
 			continue;
 		ret = dma_fence_wait(f, true);
 		if (ret)
@@ -96,9 +94,13 @@ static int vgpu_submit_check(struct vgpu_submit *s)
 	if (n_sync &&
 	    args->syncobj_stride < sizeof(struct drm_virtgpu_execbuffer_syncobj))
 		return -EINVAL;
-	if (args->flags & VIRTGPU_EXECBUF_RING_IDX &&
-	    args->ring_idx >= s->vfile->num_rings)
-		return -EINVAL;
+	if (args->flags & VIRTGPU_EXECBUF_RING_IDX) {
+		if (args->ring_idx >= s->vfile->num_rings)
+			return -EINVAL;
+		s->dma_ctx = s->vfile->dma_ctx + args->ring_idx;
+	} else {
+		s->dma_ctx = s->vgdev->fences.kernel_ctx;
+	}
 	return 0;
 }
 
@@ -228,11 +230,9 @@ static int vgpu_submit_make_fence(struct vgpu_submit *s)
 	struct drm_virtgpu_execbuffer *args = s->args;
 	struct vgpu_file *vfile = s->vfile;
 	bool ring = args->flags & VIRTGPU_EXECBUF_RING_IDX;
-	u64 dma_ctx = ring ? vfile->dma_ctx + args->ring_idx :
-			     s->vgdev->fences.kernel_ctx;
 	struct drm_pending_event *ev;
 
-	s->fence = vgpu_fence_alloc(s->vgdev, dma_ctx, vfile->ctx_id,
+	s->fence = vgpu_fence_alloc(s->vgdev, s->dma_ctx, vfile->ctx_id,
 				    ring ? args->ring_idx : 0, ring);
 	if (!s->fence)
 		return -ENOMEM;

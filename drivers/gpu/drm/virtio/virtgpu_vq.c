@@ -281,7 +281,7 @@ static void vgpu_cmd_complete(struct vgpu_device *vgdev, struct vgpu_queue *q,
 			vgpu_fence_complete(vgdev, cmd->fence->base.seqno,
 					    cmd->status);
 		else
-			vgpu_fence_abort(cmd->fence, cmd->status);
+			vgpu_fence_abort(vgdev, cmd->fence, cmd->status);
 	}
 	if (cmd->done)
 		cmd->done(vgdev, cmd);
@@ -641,8 +641,8 @@ void vgpu_queue_init(struct vgpu_device *vgdev, struct vgpu_queue *q)
 	INIT_WORK(&q->drain, vgpu_queue_drain);
 	atomic_set(&q->inflight, 0);
 	init_waitqueue_head(&q->idle);
-	hrtimer_init(&q->kick_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
-	q->kick_timer.function = vgpu_kick_timer_fn;
+	vgpu_hrtimer_setup(&q->kick_timer, vgpu_kick_timer_fn, CLOCK_MONOTONIC,
+			   HRTIMER_MODE_REL_SOFT);
 }
 
 /**

@@ -163,7 +163,8 @@ static void vgpu_vram_map_done(struct vgpu_device *vgdev, struct vgpu_cmd *cmd)
 	if (cmd->status) {
 		WRITE_ONCE(bo->map_state, VGPU_MAP_FAILED);
 	} else {
-		bo->map_info = le32_to_cpu(resp->map_info);
+		/* The protocol defines map_info as a plain u32. */
+		bo->map_info = resp->map_info;
 		/* Publish map_info before the state mmap() checks. */
 		smp_store_release(&bo->map_state, VGPU_MAP_DONE);
 	}
