@@ -513,13 +513,14 @@ int vgpu_cmd_ctx_resource(struct vgpu_device *vgdev, u32 ctx_id,
  * @objs: kvmalloc'ed array of referenced objects, or NULL; taken over
  * @nr: number of objects
  * @fence: fence to signal when the host ran the stream, or NULL
+ * @urgent: notify the host now instead of with the next batch
  *
  * Context: process context.
  * Return: 0 or a negative errno.
  */
 int vgpu_cmd_submit_3d(struct vgpu_device *vgdev, u32 ctx_id, void *stream,
 		       u32 size, struct drm_gem_object **objs, unsigned int nr,
-		       struct vgpu_fence *fence)
+		       struct vgpu_fence *fence, bool urgent)
 {
 	struct virtio_gpu_cmd_submit *req;
 	struct vgpu_cmd *cmd;
@@ -534,6 +535,7 @@ int vgpu_cmd_submit_3d(struct vgpu_device *vgdev, u32 ctx_id, void *stream,
 	cmd->payload = stream;
 	cmd->payload_len = size;
 	cmd->payload_owned = true;
+	cmd->urgent = urgent;
 	vgpu_cmd_attach_objs(cmd, objs, nr);
 	return vgpu_cmd_submit(vgdev, cmd, fence);
 }

@@ -125,6 +125,8 @@ struct vgpu_cmd {
 	u32 req_len;
 	/** @status: 0 or the errno that the response type maps to. */
 	int status;
+	/** @urgent: notify the host now rather than with the next batch. */
+	bool urgent;
 	/** @completion: completed with the command, for synchronous callers. */
 	struct completion completion;
 	/** @sg: scatterlist of a vmalloc'ed payload, one entry per page. */
@@ -280,7 +282,7 @@ int vgpu_cmd_ctx_resource(struct vgpu_device *vgdev, u32 ctx_id,
 			  struct vgpu_bo *bo, bool attach);
 int vgpu_cmd_submit_3d(struct vgpu_device *vgdev, u32 ctx_id, void *stream,
 		       u32 size, struct drm_gem_object **objs, unsigned int nr,
-		       struct vgpu_fence *fence);
+		       struct vgpu_fence *fence, bool urgent);
 int vgpu_cmd_create_blob(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 			 u32 ctx_id, u64 blob_id,
 			 struct virtio_gpu_mem_entry *ents, u32 nents);

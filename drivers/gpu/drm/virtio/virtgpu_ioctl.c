@@ -449,7 +449,7 @@ static int vgpu_resource_create_blob_ioctl(struct drm_device *dev, void *data,
 		if (IS_ERR(stream))
 			return PTR_ERR(stream);
 		ret = vgpu_cmd_submit_3d(vgdev, ctx_id, stream, rc->cmd_size,
-					 NULL, 0, NULL);
+					 NULL, 0, NULL, false);
 		if (ret)
 			return ret;
 	}

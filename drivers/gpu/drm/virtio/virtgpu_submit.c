@@ -298,8 +298,14 @@ static int vgpu_submit_queue(struct vgpu_submit *s)
 {
 	int ret;
 
+	/*
+	 * Venus rings live in shared memory: its userspace polls what the
+	 * host writes there instead of waiting on our fences, so its
+	 * doorbells must not sit in a batch.
+	 */
 	ret = vgpu_cmd_submit_3d(s->vgdev, s->vfile->ctx_id, s->stream,
-				 s->args->size, s->objs, s->nr_objs, s->fence);
+				 s->args->size, s->objs, s->nr_objs, s->fence,
+				 s->vfile->capset_id == VIRTIO_GPU_CAPSET_VENUS);
 	/* The command owns the stream and the objects either way. */
 	s->stream = NULL;
 	s->objs = NULL;

@@ -29,6 +29,8 @@
  * core sends one when
  *
  * - someone needs a result: a synchronous caller (vgpu_cmd_submit_wait()),
+ *   a submission of a context whose userspace polls shared memory rather
+ *   than fences (venus),
  *   a fence that anybody waits on or polls (the dma-fence core calls our
  *   enable_signaling hook for dma_fence_wait(), sync_file poll, syncobj
  *   waits and implicit-fence waits; a fence that already has a waiter when
@@ -397,6 +399,7 @@ static int vgpu_queue_submit(struct vgpu_device *vgdev, struct vgpu_queue *q,
 		dma_fence_get(&fence->base);
 		cmd->fence = fence;
 	}
+	urgent |= cmd->urgent;
 
 	ret = vgpu_cmd_map_payload(cmd);
 	atomic_inc(&q->inflight);
