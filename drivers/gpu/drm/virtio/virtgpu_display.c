@@ -8,6 +8,7 @@
 
 #include <linux/hrtimer.h>
 #include <linux/ktime.h>
+#include <linux/math64.h>
 
 #include <drm/drm_atomic.h>
 #include <drm/drm_atomic_helper.h>
@@ -28,16 +29,32 @@
 
 /*
  * Vertical blanking. The host has no vblank interrupt, yet compositors pace
- * themselves on vblank events and page-flip completion. An hrtimer per CRTC
- * ticks at the mode's refresh rate while vblank interrupts are enabled; each
- * tick is a vblank, and page-flip events are delivered on the next tick
- * after the commit has been sent to the host.
+ * themselves on vblank events and page-flip completion. Each CRTC has a
+ * grid of vblank times, one every frame period of its mode from the moment
+ * the mode was set. While anybody wants vblank interrupts an hrtimer fires
+ * on the grid; each tick is a vblank, and page-flip events are delivered on
+ * the next tick after the commit has been sent to the host. Timestamps come
+ * from the grid, so they stay exact while the timer is off, and the timer
+ * can stop as soon as nobody waits (vblank_disable_immediate): an idle
+ * guest does not wake up 60 times a second.
  */
+static ktime_t vgpu_vblank_floor(struct vgpu_output *out, ktime_t t)
+{
+	s64 since = ktime_to_ns(ktime_sub(t, out->vblank_epoch));
+	u64 rem;
+
+	if (since <= 0)
+		return out->vblank_epoch;
+	div64_u64_rem(since, out->frame_ns, &rem);
+	return ktime_sub_ns(t, rem);
+}
+
 static enum hrtimer_restart vgpu_vblank_tick(struct hrtimer *timer)
 {
 	struct vgpu_output *out = container_of(timer, struct vgpu_output,
 					       vblank_timer);
 
+	/* Forwarding by whole periods keeps the timer on the grid. */
 	hrtimer_forward_now(timer, ns_to_ktime(out->frame_ns));
 	drm_crtc_handle_vblank(&out->crtc);
 	return HRTIMER_RESTART;
@@ -46,9 +63,10 @@ static enum hrtimer_restart vgpu_vblank_tick(struct hrtimer *timer)
 static int vgpu_crtc_enable_vblank(struct drm_crtc *crtc)
 {
 	struct vgpu_output *out = crtc_to_output(crtc);
+	ktime_t next = ktime_add_ns(vgpu_vblank_floor(out, ktime_get()),
+				    out->frame_ns);
 
-	hrtimer_start(&out->vblank_timer, ns_to_ktime(out->frame_ns),
-		      HRTIMER_MODE_REL);
+	hrtimer_start(&out->vblank_timer, next, HRTIMER_MODE_ABS);
 	return 0;
 }
 
@@ -60,18 +78,18 @@ static void vgpu_crtc_disable_vblank(struct drm_crtc *crtc)
 	hrtimer_try_to_cancel(&out->vblank_timer);
 }
 
-/*
- * The last vblank is one period before the timer's next expiry, both from
- * the tick itself and from anywhere else.
- */
 static bool vgpu_crtc_vblank_timestamp(struct drm_crtc *crtc, int *max_error,
 				       ktime_t *vblank_time,
 				       bool in_vblank_irq)
 {
 	struct vgpu_output *out = crtc_to_output(crtc);
 
-	*vblank_time = ktime_sub_ns(hrtimer_get_expires(&out->vblank_timer),
-				    out->frame_ns);
+	/* In the tick the timer already points at the next grid point. */
+	if (in_vblank_irq)
+		*vblank_time = ktime_sub_ns(hrtimer_get_expires(&out->vblank_timer),
+					    out->frame_ns);
+	else
+		*vblank_time = vgpu_vblank_floor(out, ktime_get());
 	return true;
 }
 
@@ -96,6 +114,7 @@ static void vgpu_crtc_atomic_enable(struct drm_crtc *crtc,
 	int hz = drm_mode_vrefresh(&crtc->state->adjusted_mode);
 
 	out->frame_ns = div_u64(NSEC_PER_SEC, hz > 0 ? hz : 60);
+	out->vblank_epoch = ktime_get();
 	drm_crtc_vblank_on(crtc);
 }
 
@@ -109,7 +128,10 @@ static void vgpu_crtc_atomic_disable(struct drm_crtc *crtc,
 	drm_crtc_vblank_off(crtc);
 }
 
-/* Completes the commit's event on the next emulated vblank. */
+/*
+ * Completes the commit's event on the next emulated vblank, or at once for
+ * an async flip: the host shows a new buffer as soon as it is told to.
+ */
 static void vgpu_crtc_atomic_flush(struct drm_crtc *crtc,
 				   struct vgpu_atomic_state *state)
 {
@@ -120,7 +142,8 @@ static void vgpu_crtc_atomic_flush(struct drm_crtc *crtc,
 	crtc->state->event = NULL;
 
 	spin_lock_irq(&crtc->dev->event_lock);
-	if (crtc->state->active && drm_crtc_vblank_get(crtc) == 0)
+	if (crtc->state->active && !crtc->state->async_flip &&
+	    drm_crtc_vblank_get(crtc) == 0)
 		drm_crtc_arm_vblank_event(crtc, event);
 	else
 		drm_crtc_send_vblank_event(crtc, event);
@@ -246,10 +269,23 @@ static int vgpu_output_init(struct vgpu_device *vgdev, unsigned int index)
 	return drm_connector_attach_encoder(&out->connector, &out->encoder);
 }
 
+static bool vgpu_commit_is_async(struct vgpu_atomic_state *state)
+{
+	struct drm_crtc_state *crtc_state;
+	struct drm_crtc *crtc;
+	int i;
+
+	for_each_new_crtc_in_state(state, crtc, crtc_state, i)
+		if (!crtc_state->async_flip)
+			return false;
+	return true;
+}
+
 /*
  * The helpers' commit tail, plus one notification of the host for the
  * whole commit (every plane's transfers, scanout and flush commands) once
- * everything is queued, before waiting for the vblank.
+ * everything is queued, before waiting for the vblank. Async flips do not
+ * wait for a vblank at all.
  */
 static void vgpu_commit_tail(struct vgpu_atomic_state *state)
 {
@@ -261,7 +297,10 @@ static void vgpu_commit_tail(struct vgpu_atomic_state *state)
 	vgpu_queues_kick(to_vgdev(dev));
 	drm_atomic_helper_fake_vblank(state);
 	drm_atomic_helper_commit_hw_done(state);
-	drm_atomic_helper_wait_for_vblanks(dev, state);
+	if (vgpu_commit_is_async(state))
+		drm_atomic_helper_wait_for_flip_done(dev, state);
+	else
+		drm_atomic_helper_wait_for_vblanks(dev, state);
 	drm_atomic_helper_cleanup_planes(dev, state);
 }
 
@@ -328,6 +367,8 @@ int vgpu_modeset_init(struct vgpu_device *vgdev)
 	dev->mode_config.cursor_width = VGPU_CURSOR_DIM;
 	dev->mode_config.cursor_height = VGPU_CURSOR_DIM;
 	dev->mode_config.preferred_depth = 24;
+	/* Tearing flips: the event completes when the host has been told. */
+	dev->mode_config.async_page_flip = true;
 
 	for (i = 0; i < vgdev->num_scanouts; i++) {
 		ret = vgpu_output_init(vgdev, i);
@@ -338,6 +379,8 @@ int vgpu_modeset_init(struct vgpu_device *vgdev)
 	ret = drm_vblank_init(dev, vgdev->num_scanouts);
 	if (ret)
 		return ret;
+	/* Grid timestamps make an off timer lose no vblanks. */
+	dev->vblank_disable_immediate = true;
 
 	vgpu_display_refresh(vgdev);
 	drm_mode_config_reset(dev);

@@ -383,8 +383,11 @@ struct vgpu_output {
 	struct hrtimer vblank_timer;
 	/** @frame_ns: frame period of the current mode. */
 	u64 frame_ns;
-	/** @vblank_time: time of the last emulated vblank. */
-	ktime_t vblank_time;
+	/**
+	 * @vblank_epoch: first vblank of the current mode; vblanks fall
+	 * every @frame_ns from it, whether the timer runs or not.
+	 */
+	ktime_t vblank_epoch;
 	/** @cursor_x: current cursor position (under cursor_lock). */
 	int cursor_x, cursor_y;
 	/**
