@@ -269,23 +269,13 @@ static int vgpu_output_init(struct vgpu_device *vgdev, unsigned int index)
 	return drm_connector_attach_encoder(&out->connector, &out->encoder);
 }
 
-static bool vgpu_commit_is_async(struct vgpu_atomic_state *state)
-{
-	struct drm_crtc_state *crtc_state;
-	struct drm_crtc *crtc;
-	int i;
-
-	for_each_new_crtc_in_state(state, crtc, crtc_state, i)
-		if (!crtc_state->async_flip)
-			return false;
-	return true;
-}
-
 /*
  * The helpers' commit tail, plus one notification of the host for the
  * whole commit (every plane's transfers, scanout and flush commands) once
- * everything is queued, before waiting for the vblank. Async flips do not
- * wait for a vblank at all.
+ * everything is queued. It then waits for the commit's events, which the
+ * emulated vblank (or, for async flips, the flush itself) completes; unlike
+ * a vblank wait that would warn after 100 ms, this survives a guest that
+ * the host does not schedule for a while.
  */
 static void vgpu_commit_tail(struct vgpu_atomic_state *state)
 {
@@ -297,10 +287,7 @@ static void vgpu_commit_tail(struct vgpu_atomic_state *state)
 	vgpu_queues_kick(to_vgdev(dev));
 	drm_atomic_helper_fake_vblank(state);
 	drm_atomic_helper_commit_hw_done(state);
-	if (vgpu_commit_is_async(state))
-		drm_atomic_helper_wait_for_flip_done(dev, state);
-	else
-		drm_atomic_helper_wait_for_vblanks(dev, state);
+	drm_atomic_helper_wait_for_flip_done(dev, state);
 	drm_atomic_helper_cleanup_planes(dev, state);
 }
 

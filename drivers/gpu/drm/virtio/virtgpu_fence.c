@@ -34,8 +34,8 @@ static const char *vgpu_fence_timeline_name(struct dma_fence *f)
 /*
  * Somebody waits for this fence (or polls it): if its command has not been
  * sent to the host yet, send the batch now instead of after the notify
- * delay. Runs with the fence lock held, so the kick is deferred to the
- * queue's timer at zero delay.
+ * delay. Runs with the fence lock held, so the queue lock is not taken:
+ * see vgpu_queue_kick_soon().
  */
 static bool vgpu_fence_enable_signaling(struct dma_fence *f)
 {

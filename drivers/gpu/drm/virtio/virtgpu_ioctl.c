@@ -567,8 +567,9 @@ static int vgpu_context_init_ioctl(struct drm_device *dev, void *data,
 		if (ret)
 			goto out_free;
 	}
+	/* Poll bits only for rings that exist (a shift by 64 is undefined). */
 	ret = -EINVAL;
-	if (p.num_rings ? p.poll_rings >> p.num_rings : p.poll_rings)
+	if (p.num_rings < 64 && p.poll_rings >> p.num_rings)
 		goto out_free;
 
 	mutex_lock(&vfile->lock);

@@ -584,17 +584,27 @@ static enum hrtimer_restart vgpu_kick_timer_fn(struct hrtimer *timer)
 }
 
 /**
- * vgpu_queue_kick_soon() - send the pending batch as soon as possible
+ * vgpu_queue_kick_soon() - make the host look at the ring now
  * @q: the queue
  *
  * For callers that may not take the queue lock (fence callbacks run with
- * the fence lock held and interrupts off): the kick timer fires at once.
+ * the fence lock held and interrupts off). Buffers are visible to the host
+ * as soon as they are added; only the notification is batched. So this
+ * notifies without the lock and without consulting event-idx: a waiter's
+ * latency matters more than one possibly redundant notification. The batch
+ * bookkeeping stays as it is; when the timer later flushes it, event-idx
+ * suppresses that notification if the host has already taken everything.
  *
  * Context: any.
  */
 void vgpu_queue_kick_soon(struct vgpu_queue *q)
 {
-	hrtimer_start(&q->kick_timer, 0, HRTIMER_MODE_REL_SOFT);
+	int idx;
+
+	if (!drm_dev_enter(&q->vgdev->drm, &idx))
+		return;
+	vgpu_queue_notify(q->vgdev, q);
+	drm_dev_exit(idx);
 }
 
 static void vgpu_queue_kick(struct vgpu_device *vgdev, struct vgpu_queue *q)
