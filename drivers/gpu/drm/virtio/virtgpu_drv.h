@@ -235,7 +235,8 @@ struct vgpu_fence *vgpu_fence_alloc(struct vgpu_device *vgdev, u64 dma_ctx,
 				    u32 ctx_id, u32 ring_idx, bool use_ring);
 void vgpu_fence_emit(struct vgpu_device *vgdev, struct virtio_gpu_ctrl_hdr *hdr,
 		     struct vgpu_fence *fence);
-void vgpu_fence_complete(struct vgpu_device *vgdev, u64 id, int err);
+void vgpu_fence_complete(struct vgpu_device *vgdev, struct vgpu_fence *fence,
+			 int err);
 void vgpu_fence_abort(struct vgpu_device *vgdev, struct vgpu_fence *fence,
 		      int err);
 void vgpu_fence_fail_all(struct vgpu_device *vgdev);

@@ -130,39 +130,36 @@ static void vgpu_fence_retire(struct vgpu_device *vgdev,
 }
 
 /**
- * vgpu_fence_complete() - the host answered the command carrying fence @id
+ * vgpu_fence_complete() - the host answered the command carrying @fence
  * @vgdev: the device
- * @id: the fence id
+ * @fence: the emitted fence
  * @err: 0, or the error the host reported for that command
  *
- * Signals @id and every earlier unsignalled fence of the same timeline.
+ * Signals @fence and every earlier unsignalled fence of the same timeline.
+ * The pending list is in id order, so the walk stops at the first later
+ * id: its cost is the number of older fences still pending, not the
+ * length of the list.
  *
  * Context: process context (the drain worker).
  */
-void vgpu_fence_complete(struct vgpu_device *vgdev, u64 id, int err)
+void vgpu_fence_complete(struct vgpu_device *vgdev, struct vgpu_fence *fence,
+			 int err)
 {
-	struct vgpu_fence *fence, *next, *match = NULL;
+	u64 id = fence->base.seqno;
+	struct vgpu_fence *f, *next;
 	unsigned long flags;
 	LIST_HEAD(done);
 
 	spin_lock_irqsave(&vgdev->fences.lock, flags);
-	list_for_each_entry(fence, &vgdev->fences.pending, link) {
-		if (fence->base.seqno == id) {
-			match = fence;
+	if (err && !test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->base.flags))
+		dma_fence_set_error(&fence->base, err);
+	list_for_each_entry_safe(f, next, &vgdev->fences.pending, link) {
+		if (f->base.seqno > id)
 			break;
-		}
-	}
-	if (match) {
-		if (err)
-			dma_fence_set_error(&match->base, err);
-		list_for_each_entry_safe(fence, next, &vgdev->fences.pending,
-					 link) {
-			if (fence->timeline != match->timeline ||
-			    fence->base.seqno > id)
-				continue;
-			dma_fence_signal_locked(&fence->base);
-			list_move_tail(&fence->link, &done);
-		}
+		if (f->timeline != fence->timeline)
+			continue;
+		dma_fence_signal_locked(&f->base);
+		list_move_tail(&f->link, &done);
 	}
 	spin_unlock_irqrestore(&vgdev->fences.lock, flags);
 

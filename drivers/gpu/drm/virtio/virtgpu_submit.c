@@ -296,16 +296,22 @@ static int vgpu_submit_fence_objs(struct vgpu_submit *s)
 
 static int vgpu_submit_queue(struct vgpu_submit *s)
 {
+	bool urgent;
 	int ret;
 
 	/*
+	 * Two kinds of submission leave at once instead of with the batch.
 	 * Venus rings live in shared memory: its userspace polls what the
 	 * host writes there instead of waiting on our fences, so its
-	 * doorbells must not sit in a batch.
+	 * doorbells must not wait. And a caller that asks for a sync_file
+	 * is about to wait on it or hand it to a compositor (end of frame):
+	 * the notification would follow within microseconds anyway.
 	 */
+	urgent = s->vfile->capset_id == VIRTIO_GPU_CAPSET_VENUS ||
+		 s->args->flags & VIRTGPU_EXECBUF_FENCE_FD_OUT;
 	ret = vgpu_cmd_submit_3d(s->vgdev, s->vfile->ctx_id, s->stream,
 				 s->args->size, s->objs, s->nr_objs, s->fence,
-				 s->vfile->capset_id == VIRTIO_GPU_CAPSET_VENUS);
+				 urgent);
 	/* The command owns the stream and the objects either way. */
 	s->stream = NULL;
 	s->objs = NULL;

@@ -30,7 +30,7 @@
  *
  * - someone needs a result: a synchronous caller (vgpu_cmd_submit_wait()),
  *   a submission of a context whose userspace polls shared memory rather
- *   than fences (venus),
+ *   than fences (venus), an EXECBUFFER that asks for a sync_file,
  *   a fence that anybody waits on or polls (the dma-fence core calls our
  *   enable_signaling hook for dma_fence_wait(), sync_file poll, syncobj
  *   waits and implicit-fence waits; a fence that already has a waiter when
@@ -280,8 +280,7 @@ static void vgpu_cmd_complete(struct vgpu_device *vgdev, struct vgpu_queue *q,
 	if (cmd->fence) {
 		/* Ids start at 1: a zero seqno was never emitted. */
 		if (cmd->fence->base.seqno)
-			vgpu_fence_complete(vgdev, cmd->fence->base.seqno,
-					    cmd->status);
+			vgpu_fence_complete(vgdev, cmd->fence, cmd->status);
 		else
 			vgpu_fence_abort(vgdev, cmd->fence, cmd->status);
 	}
