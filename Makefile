@@ -1,0 +1,64 @@
+# Test harness of the out-of-tree virtio-gpu DRM driver.
+# Everything runs in cached Debian trixie roots (see README.md); the Kbuild
+# file next to this Makefile is the module's own build description.
+#
+#   make run      boot a virgl guest with our driver and show a kmscube demo
+#   make check    build checks + our tests + IGT on every config, vs. distro
+# Switches: DRIVER=distro (the distro's in-tree module), CONFIGS="2d virgl",
+#           KVER=<headers release>, VGPU_CACHE=<dir>, VGPU_TRACE=1
+
+KVER ?= 6.12.117+deb13-amd64
+DRIVER ?= ours
+export KVER DRIVER
+ifdef CONFIGS
+export CONFIGS
+endif
+ifdef VGPU_CACHE
+export VGPU_CACHE
+endif
+
+VGPU := tests/vgpu.sh
+
+.PHONY: help run check expect roots module W1 sparse checkpatch build-checks \
+	c-tests guest clean clean-cache
+
+help:
+	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
+	@echo "Other targets: expect roots module W1 sparse checkpatch build-checks c-tests"
+	@echo "               guest CONFIG=<2d|2d-dual|virgl|virgl-blob|venus> clean clean-cache"
+
+run:
+	$(VGPU) run
+
+check:
+	$(VGPU) check
+
+expect:
+	$(VGPU) expect
+
+roots:
+	$(VGPU) roots
+
+module W1 sparse checkpatch:
+	$(VGPU) build $@
+
+build-checks:
+	$(VGPU) build module checkpatch W1 sparse
+
+c-tests:
+	$(VGPU) build c
+
+guest:
+	$(VGPU) guest $(or $(CONFIG),2d) $(RUNLIST)
+
+# Kbuild leaves its objects next to the sources (external modules cannot
+# build elsewhere on 6.12), so clean them from there.
+clean:
+	rm -rf build
+	find drivers include -type f \( -name '*.o' -o -name '*.ko' -o -name '*.mod' \
+		-o -name '*.mod.c' -o -name '*.cmd' -o -name '.*.cmd' -o -name '*.a' \) \
+		-delete 2>/dev/null || true
+	rm -f Module.symvers modules.order .*.cmd
+
+clean-cache:
+	tests/vgpu.sh clean-cache

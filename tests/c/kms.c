@@ -1,0 +1,773 @@
+// SPDX-License-Identifier: MIT
+/*
+ * kms: modes and EDID of every connector, a modeset of every output, an
+ * atomic page flip with damage and its event, emulated vblank, and the
+ * cursor plane (legacy and atomic). Runs on the primary node as DRM master.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <xf86drm.h>
+#include <xf86drmMode.h>
+#include <drm_fourcc.h>
+
+#include "vgpu_test.h"
+
+#define MAX_OUT		8
+
+struct buf {
+	uint32_t handle, fb, w, h, pitch;
+	uint64_t size;
+	uint32_t *map;
+};
+
+struct output {
+	uint32_t conn, crtc, primary, cursor;
+	int connected;
+	drmModeModeInfo mode;
+	uint32_t mode_blob;
+	struct buf fb[2];
+	int active;
+};
+
+static int fd;
+static int atomic;
+static struct output outs[MAX_OUT];
+static int nouts;
+static drmModeResPtr res;
+
+static const char *ename(int e)
+{
+	return e ? strerror(e) : "success";
+}
+
+static uint32_t prop_id(uint32_t obj, uint32_t type, const char *name)
+{
+	drmModeObjectPropertiesPtr props;
+	uint32_t id = 0, i;
+
+	props = drmModeObjectGetProperties(fd, obj, type);
+	if (!props)
+		return 0;
+	for (i = 0; i < props->count_props && !id; i++) {
+		drmModePropertyPtr p = drmModeGetProperty(fd, props->props[i]);
+
+		if (p && !strcmp(p->name, name))
+			id = p->prop_id;
+		drmModeFreeProperty(p);
+	}
+	drmModeFreeObjectProperties(props);
+	return id;
+}
+
+static uint64_t prop_value(uint32_t obj, uint32_t type, const char *name,
+			   int *found)
+{
+	drmModeObjectPropertiesPtr props;
+	uint64_t val = 0;
+	uint32_t i;
+
+	*found = 0;
+	props = drmModeObjectGetProperties(fd, obj, type);
+	if (!props)
+		return 0;
+	for (i = 0; i < props->count_props && !*found; i++) {
+		drmModePropertyPtr p = drmModeGetProperty(fd, props->props[i]);
+
+		if (p && !strcmp(p->name, name)) {
+			val = props->prop_values[i];
+			*found = 1;
+		}
+		drmModeFreeProperty(p);
+	}
+	drmModeFreeObjectProperties(props);
+	return val;
+}
+
+static int add(drmModeAtomicReqPtr req, uint32_t obj, uint32_t type,
+	       const char *name, uint64_t val)
+{
+	uint32_t id = prop_id(obj, type, name);
+
+	if (!id)
+		return -1;
+	return drmModeAtomicAddProperty(req, obj, id, val) < 0 ? -1 : 0;
+}
+
+static int commit(drmModeAtomicReqPtr req, uint32_t flags, void *data)
+{
+	return drmModeAtomicCommit(fd, req, flags, data) ? errno : 0;
+}
+
+/* The test pattern: gradients plus an XOR texture, never all black. */
+static uint32_t pattern(uint32_t x, uint32_t y, uint32_t w, uint32_t h, int alt)
+{
+	uint32_t r = x * 255 / (w ? w : 1), g = y * 255 / (h ? h : 1);
+	uint32_t b = (x ^ y) & 0xff;
+
+	if (alt)
+		return 0xff000000u | (b << 16) | (r << 8) | g;
+	return 0xff000000u | (r << 16) | (g << 8) | b;
+}
+
+static uint32_t crc32_update(uint32_t crc, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	int k;
+
+	while (len--) {
+		crc ^= *p++;
+		for (k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0xedb88320u & -(crc & 1));
+	}
+	return crc;
+}
+
+static int buf_create(struct buf *b, uint32_t w, uint32_t h, uint32_t format,
+		      int alt)
+{
+	struct drm_mode_create_dumb cd = { .width = w, .height = h, .bpp = 32 };
+	struct drm_mode_map_dumb md = { 0 };
+	uint32_t handles[4] = { 0 }, pitches[4] = { 0 }, offsets[4] = { 0 };
+	uint32_t x, y;
+	int ret;
+
+	memset(b, 0, sizeof(*b));
+	if (drmIoctl(fd, DRM_IOCTL_MODE_CREATE_DUMB, &cd))
+		return errno;
+	b->handle = cd.handle;
+	b->pitch = cd.pitch;
+	b->size = cd.size;
+	b->w = w;
+	b->h = h;
+	md.handle = cd.handle;
+	if (drmIoctl(fd, DRM_IOCTL_MODE_MAP_DUMB, &md))
+		return errno;
+	b->map = mmap(NULL, cd.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		      md.offset);
+	if (b->map == MAP_FAILED) {
+		b->map = NULL;
+		return errno;
+	}
+	for (y = 0; y < h; y++)
+		for (x = 0; x < w; x++)
+			b->map[y * (b->pitch / 4) + x] = pattern(x, y, w, h, alt);
+	handles[0] = b->handle;
+	pitches[0] = b->pitch;
+	ret = drmModeAddFB2(fd, w, h, format, handles, pitches, offsets,
+			    &b->fb, 0);
+	return ret ? errno : 0;
+}
+
+static void buf_destroy(struct buf *b)
+{
+	struct drm_mode_destroy_dumb dd = { .handle = b->handle };
+
+	if (b->fb)
+		drmModeRmFB(fd, b->fb);
+	if (b->map)
+		munmap(b->map, b->size);
+	if (b->handle)
+		drmIoctl(fd, DRM_IOCTL_MODE_DESTROY_DUMB, &dd);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Standard 1024x768@60 (DMT), for an output that lists no modes. */
+static drmModeModeInfo mode_1024x768(void)
+{
+	drmModeModeInfo m = {
+		.clock = 65000,
+		.hdisplay = 1024, .hsync_start = 1048, .hsync_end = 1184,
+		.htotal = 1344,
+		.vdisplay = 768, .vsync_start = 771, .vsync_end = 777,
+		.vtotal = 806,
+		.vrefresh = 60,
+		.flags = DRM_MODE_FLAG_NHSYNC | DRM_MODE_FLAG_NVSYNC,
+		.type = DRM_MODE_TYPE_DRIVER,
+		.name = "1024x768",
+	};
+	return m;
+}
+
+static int has_edid_feature(void)
+{
+	char line[128];
+	int v = -1;
+	FILE *f = fopen("/sys/kernel/debug/dri/0/virtio-gpu-features", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "edid %d", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+/* Finds each connector's CRTC and planes; checks modes and EDID. */
+static void test_connectors(void)
+{
+	int i, j, modes_ok = 1, pref_ok = 1, nconn = 0, edid_feat;
+	int edid_checked = 0, edid_ok = 1, edid_prop_missing = 0;
+	char why[256] = "", pwhy[256] = "", ewhy[256] = "";
+	drmModePlaneResPtr pres = drmModeGetPlaneResources(fd);
+
+	edid_feat = has_edid_feature();
+	for (i = 0; i < res->count_connectors && nouts < MAX_OUT; i++) {
+		drmModeConnectorPtr c = drmModeGetConnector(fd, res->connectors[i]);
+		struct output *o;
+		uint32_t crtc_mask = 0;
+		int found;
+		uint64_t blob_id;
+
+		if (!c)
+			continue;
+		nconn++;
+		printf("# connector %u: %s, %d modes\n", c->connector_id,
+		       c->connection == DRM_MODE_CONNECTED ? "connected" :
+		       "disconnected", c->count_modes);
+		if (c->connection == DRM_MODE_CONNECTED) {
+			if (!c->count_modes) {
+				modes_ok = 0;
+				snprintf(why, sizeof(why),
+					 "connected connector %u has no modes",
+					 c->connector_id);
+			} else if (!(c->modes[0].type & DRM_MODE_TYPE_PREFERRED)) {
+				pref_ok = 0;
+				snprintf(pwhy, sizeof(pwhy),
+					 "connector %u: first mode %s is not preferred",
+					 c->connector_id, c->modes[0].name);
+			}
+		}
+
+		/* EDID: present on connected connectors when the host has it. */
+		blob_id = prop_value(c->connector_id, DRM_MODE_OBJECT_CONNECTOR,
+				     "EDID", &found);
+		if (!found) {
+			edid_prop_missing = 1;
+		} else if (c->connection == DRM_MODE_CONNECTED) {
+			drmModePropertyBlobPtr b = NULL;
+			static const uint8_t hdr[8] = {
+				0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0 };
+
+			edid_checked++;
+			if (blob_id)
+				b = drmModeGetPropertyBlob(fd, blob_id);
+			if (!b || b->length < 128 || memcmp(b->data, hdr, 8)) {
+				edid_ok = 0;
+				snprintf(ewhy, sizeof(ewhy),
+					 "connector %u: EDID blob %llu length %u%s",
+					 c->connector_id,
+					 (unsigned long long)blob_id,
+					 b ? b->length : 0,
+					 b && b->length >= 8 ? ", bad header" : "");
+			}
+			drmModeFreePropertyBlob(b);
+		}
+
+		o = &outs[nouts];
+		o->conn = c->connector_id;
+		o->connected = c->connection == DRM_MODE_CONNECTED;
+		if (c->count_modes)
+			o->mode = c->modes[0];
+		else
+			o->mode = mode_1024x768();
+		for (j = 0; j < c->count_encoders; j++) {
+			drmModeEncoderPtr e = drmModeGetEncoder(fd, c->encoders[j]);
+
+			if (e) {
+				crtc_mask |= e->possible_crtcs;
+				drmModeFreeEncoder(e);
+			}
+		}
+		for (j = 0; j < res->count_crtcs; j++) {
+			int k, taken = 0;
+
+			if (!(crtc_mask & (1u << j)))
+				continue;
+			for (k = 0; k < nouts; k++)
+				taken |= outs[k].crtc == res->crtcs[j];
+			if (!taken) {
+				o->crtc = res->crtcs[j];
+				break;
+			}
+		}
+		/* Planes: primary and cursor that can go on this CRTC. */
+		for (j = 0; o->crtc && pres && j < (int)pres->count_planes; j++) {
+			drmModePlanePtr p = drmModeGetPlane(fd, pres->planes[j]);
+			int idx, type, k;
+			uint64_t t;
+
+			if (!p)
+				continue;
+			for (idx = 0; idx < res->count_crtcs; idx++)
+				if (res->crtcs[idx] == o->crtc)
+					break;
+			t = prop_value(p->plane_id, DRM_MODE_OBJECT_PLANE, "type",
+				       &type);
+			if (type && p->possible_crtcs & (1u << idx)) {
+				int taken = 0;
+
+				for (k = 0; k < nouts; k++)
+					taken |= outs[k].primary == p->plane_id ||
+						 outs[k].cursor == p->plane_id;
+				if (!taken && t == DRM_PLANE_TYPE_PRIMARY &&
+				    !o->primary)
+					o->primary = p->plane_id;
+				if (!taken && t == DRM_PLANE_TYPE_CURSOR &&
+				    !o->cursor)
+					o->cursor = p->plane_id;
+			}
+			drmModeFreePlane(p);
+		}
+		if (o->crtc)
+			nouts++;
+		drmModeFreeConnector(c);
+	}
+	drmModeFreePlaneResources(pres);
+
+	if (!nconn) {
+		fail("connector-modes", "no connectors");
+		return;
+	}
+	check("connector-modes", modes_ok, "%s", why);
+	check("connector-preferred-first", pref_ok, "%s", pwhy);
+	if (edid_prop_missing) {
+		if (edid_feat == 1)
+			fail("connector-edid",
+			     "host has EDID (debugfs) but a connector has no EDID property");
+		else
+			skip("connector-edid", "no EDID property (host without EDID?)");
+	} else if (!edid_checked) {
+		skip("connector-edid", "no connected connector");
+	} else {
+		check("connector-edid", edid_ok, "%s", ewhy);
+	}
+}
+
+/* Full modeset of the outputs in @mask in one atomic commit. */
+static int modeset(unsigned int mask, char *why, size_t len)
+{
+	drmModeAtomicReqPtr req = drmModeAtomicAlloc();
+	int i, ret = 0;
+
+	for (i = 0; i < nouts && !ret; i++) {
+		struct output *o = &outs[i];
+
+		if (!(mask & (1u << i)))
+			continue;
+		if (!o->fb[0].fb) {
+			ret = buf_create(&o->fb[0], o->mode.hdisplay,
+					 o->mode.vdisplay, DRM_FORMAT_XRGB8888, 0);
+			if (!ret)
+				ret = buf_create(&o->fb[1], o->mode.hdisplay,
+						 o->mode.vdisplay,
+						 DRM_FORMAT_XRGB8888, 1);
+			if (ret) {
+				snprintf(why, len, "dumb buffer %ux%u: %s",
+					 o->mode.hdisplay, o->mode.vdisplay,
+					 ename(ret));
+				break;
+			}
+		}
+		if (!o->mode_blob &&
+		    drmModeCreatePropertyBlob(fd, &o->mode, sizeof(o->mode),
+					      &o->mode_blob)) {
+			ret = errno;
+			snprintf(why, len, "mode blob: %s", ename(ret));
+			break;
+		}
+		if (add(req, o->conn, DRM_MODE_OBJECT_CONNECTOR, "CRTC_ID", o->crtc) ||
+		    add(req, o->crtc, DRM_MODE_OBJECT_CRTC, "MODE_ID", o->mode_blob) ||
+		    add(req, o->crtc, DRM_MODE_OBJECT_CRTC, "ACTIVE", 1) ||
+		    add(req, o->primary, DRM_MODE_OBJECT_PLANE, "FB_ID", o->fb[0].fb) ||
+		    add(req, o->primary, DRM_MODE_OBJECT_PLANE, "CRTC_ID", o->crtc) ||
+		    add(req, o->primary, DRM_MODE_OBJECT_PLANE, "SRC_X", 0) ||
+		    add(req, o->primary, DRM_MODE_OBJECT_PLANE, "SRC_Y", 0) ||
+		    add(req, o->primary, DRM_MODE_OBJECT_PLANE, "SRC_W",
+			(uint64_t)o->mode.hdisplay << 16) ||
+		    add(req, o->primary, DRM_MODE_OBJECT_PLANE, "SRC_H",
+			(uint64_t)o->mode.vdisplay << 16) ||
+		    add(req, o->primary, DRM_MODE_OBJECT_PLANE, "CRTC_X", 0) ||
+		    add(req, o->primary, DRM_MODE_OBJECT_PLANE, "CRTC_Y", 0) ||
+		    add(req, o->primary, DRM_MODE_OBJECT_PLANE, "CRTC_W",
+			o->mode.hdisplay) ||
+		    add(req, o->primary, DRM_MODE_OBJECT_PLANE, "CRTC_H",
+			o->mode.vdisplay)) {
+			ret = EINVAL;
+			snprintf(why, len, "output %d: a KMS property is missing", i);
+			break;
+		}
+	}
+	if (!ret) {
+		ret = commit(req, DRM_MODE_ATOMIC_ALLOW_MODESET, NULL);
+		if (ret)
+			snprintf(why, len, "atomic commit: %s", ename(ret));
+	}
+	drmModeAtomicFree(req);
+	if (!ret)
+		for (i = 0; i < nouts; i++)
+			if (mask & (1u << i))
+				outs[i].active = 1;
+	return ret;
+}
+
+static void test_modeset(void)
+{
+	char why[256], name[64];
+	int i, ret;
+
+	for (i = 0; i < nouts; i++) {
+		struct output *o = &outs[i];
+
+		snprintf(name, sizeof(name), "modeset-output-%d", i);
+		printf("# output %d: connector %u crtc %u primary %u cursor %u mode %s (%s)\n",
+		       i, o->conn, o->crtc, o->primary, o->cursor, o->mode.name,
+		       o->connected ? "connected" : "disconnected");
+		if (!o->primary) {
+			fail(name, "no primary plane for CRTC %u", o->crtc);
+			continue;
+		}
+		why[0] = '\0';
+		ret = modeset(1u << i, why, sizeof(why));
+		check(name, !ret, "%s %s: %s", o->mode.name,
+		      o->connected ? "connected" : "disconnected", why);
+	}
+	if (nouts < 2) {
+		skip("dual-output-modeset", "only %d output(s)", nouts);
+		return;
+	}
+	why[0] = '\0';
+	ret = modeset(3, why, sizeof(why));
+	check("dual-output-modeset", !ret, "%s", why);
+}
+
+struct flip_state {
+	int done;
+	unsigned int sec, usec, seq;
+};
+
+static void flip_handler(int fd_, unsigned int seq, unsigned int sec,
+			 unsigned int usec, unsigned int crtc, void *data)
+{
+	struct flip_state *s = data;
+
+	(void)fd_;
+	(void)crtc;
+	s->done = 1;
+	s->sec = sec;
+	s->usec = usec;
+	s->seq = seq;
+}
+
+/* Waits for one DRM event for up to 10 s; 0 or an errno/ETIME. */
+static int wait_event(struct flip_state *s)
+{
+	drmEventContext ev = {
+		.version = 3,
+		.page_flip_handler2 = flip_handler,
+	};
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int n, tries;
+
+	s->done = 0;
+	for (tries = 0; tries < 100 && !s->done; tries++) {
+		n = poll(&pfd, 1, 100);
+		if (n < 0 && errno != EINTR)
+			return errno;
+		if (n > 0 && drmHandleEvent(fd, &ev))
+			return errno ? errno : EIO;
+	}
+	return s->done ? 0 : ETIME;
+}
+
+/* One atomic flip of output 0 to fb[idx] with a damage clip and an event. */
+static int flip(struct output *o, int idx, struct flip_state *s, char *why,
+		size_t len)
+{
+	struct drm_mode_rect clip = {
+		.x1 = 0, .y1 = 0,
+		.x2 = o->mode.hdisplay / 2, .y2 = o->mode.vdisplay / 2,
+	};
+	drmModeAtomicReqPtr req;
+	uint32_t blob = 0;
+	int ret;
+
+	if (drmModeCreatePropertyBlob(fd, &clip, sizeof(clip), &blob)) {
+		snprintf(why, len, "damage blob: %s", ename(errno));
+		return errno;
+	}
+	req = drmModeAtomicAlloc();
+	if (add(req, o->primary, DRM_MODE_OBJECT_PLANE, "FB_ID", o->fb[idx].fb) ||
+	    add(req, o->primary, DRM_MODE_OBJECT_PLANE, "FB_DAMAGE_CLIPS", blob)) {
+		snprintf(why, len, "primary plane lacks FB_ID or FB_DAMAGE_CLIPS");
+		ret = EINVAL;
+	} else {
+		ret = commit(req, DRM_MODE_PAGE_FLIP_EVENT |
+			     DRM_MODE_ATOMIC_NONBLOCK, s);
+		if (ret)
+			snprintf(why, len, "atomic commit: %s", ename(ret));
+		else if ((ret = wait_event(s)))
+			snprintf(why, len, "flip event: %s",
+				 ret == ETIME ? "none within 10 s" : ename(ret));
+	}
+	drmModeAtomicFree(req);
+	drmModeDestroyPropertyBlob(fd, blob);
+	return ret;
+}
+
+static void test_flip(void)
+{
+	struct output *o = &outs[0];
+	struct flip_state s[4];
+	char why[256] = "";
+	uint32_t crc = 0xffffffffu, y;
+	int i, ret = 0, incr = 1;
+
+	if (!nouts || !o->active) {
+		skip("atomic-flip-event", "output 0 is not lit");
+		skip("flip-timestamps-increase", "output 0 is not lit");
+		return;
+	}
+	for (i = 0; i < 4 && !ret; i++)
+		ret = flip(o, (i + 1) % 2, &s[i], why, sizeof(why));
+	if (ret) {
+		fail("atomic-flip-event", "flip %d: %s", i, why);
+		skip("flip-timestamps-increase", "flips failed");
+	} else {
+		pass("atomic-flip-event");
+		for (i = 1; i < 4; i++) {
+			uint64_t a = s[i - 1].sec * 1000000ull + s[i - 1].usec;
+			uint64_t b = s[i].sec * 1000000ull + s[i].usec;
+
+			if (b <= a) {
+				incr = 0;
+				snprintf(why, sizeof(why),
+					 "event %d at %u.%06u, event %d at %u.%06u",
+					 i - 1, s[i - 1].sec, s[i - 1].usec, i,
+					 s[i].sec, s[i].usec);
+			}
+		}
+		check("flip-timestamps-increase", incr, "%s", why);
+	}
+
+	/* The pattern now on screen (fb[0], after an even number of flips). */
+	for (y = 0; y < o->fb[0].h; y++)
+		crc = crc32_update(crc, o->fb[0].map + y * (o->fb[0].pitch / 4),
+				   o->fb[0].w * 4);
+	printf("INFO kms/pattern %08x %ux%u XRGB8888 output 0\n", ~crc,
+	       o->fb[0].w, o->fb[0].h);
+}
+
+static void test_vblank(void)
+{
+	drmVBlank vb;
+	unsigned int seq[3];
+	int i, ret = 0, idx;
+
+	if (!nouts || !outs[0].active) {
+		skip("vblank-relative", "output 0 is not lit");
+		return;
+	}
+	for (idx = 0; idx < res->count_crtcs; idx++)
+		if (res->crtcs[idx] == outs[0].crtc)
+			break;
+	for (i = 0; i < 3 && !ret; i++) {
+		memset(&vb, 0, sizeof(vb));
+		vb.request.type = DRM_VBLANK_RELATIVE |
+				  ((idx << DRM_VBLANK_HIGH_CRTC_SHIFT) &
+				   DRM_VBLANK_HIGH_CRTC_MASK);
+		vb.request.sequence = 1;
+		ret = drmWaitVBlank(fd, &vb) ? errno : 0;
+		seq[i] = vb.reply.sequence;
+	}
+	if (ret)
+		fail("vblank-relative", "drmWaitVBlank: %s", ename(ret));
+	else
+		check("vblank-relative", seq[1] > seq[0] && seq[2] > seq[1],
+		      "sequences %u %u %u", seq[0], seq[1], seq[2]);
+}
+
+static void test_cursor(void)
+{
+	struct output *o = &outs[0];
+	struct buf cur = { 0 }, small = { 0 };
+	drmModeAtomicReqPtr req;
+	int i, ret, moves_ok;
+
+	if (!nouts || !o->active) {
+		skip("cursor-legacy", "output 0 is not lit");
+		skip("cursor-legacy-move", "output 0 is not lit");
+		skip("cursor-legacy-hide", "output 0 is not lit");
+		skip("cursor-atomic", "output 0 is not lit");
+		skip("cursor-atomic-move", "output 0 is not lit");
+		skip("cursor-atomic-hide", "output 0 is not lit");
+		skip("cursor-atomic-32x32", "output 0 is not lit");
+		return;
+	}
+	ret = buf_create(&cur, 64, 64, DRM_FORMAT_ARGB8888, 0);
+	if (ret) {
+		fail("cursor-legacy", "64x64 ARGB8888 buffer: %s", ename(ret));
+		return;
+	}
+
+	ret = drmModeSetCursor(fd, o->crtc, cur.handle, 64, 64) ? errno : 0;
+	check("cursor-legacy", !ret, "drmModeSetCursor: %s", ename(ret));
+	moves_ok = 1;
+	for (i = 0; i < 100 && !ret; i++)
+		if (drmModeMoveCursor(fd, o->crtc, (i * 7) % o->mode.hdisplay,
+				      (i * 5) % o->mode.vdisplay)) {
+			moves_ok = 0;
+			ret = errno;
+		}
+	check("cursor-legacy-move", moves_ok, "move %d: %s", i, ename(ret));
+	ret = drmModeSetCursor(fd, o->crtc, 0, 0, 0) ? errno : 0;
+	check("cursor-legacy-hide", !ret, "drmModeSetCursor(0): %s", ename(ret));
+
+	if (!atomic || !o->cursor) {
+		fail("cursor-atomic", "no cursor plane for CRTC %u", o->crtc);
+		skip("cursor-atomic-move", "no cursor plane");
+		skip("cursor-atomic-hide", "no cursor plane");
+		skip("cursor-atomic-32x32", "no cursor plane");
+		buf_destroy(&cur);
+		return;
+	}
+#define CURSOR_PROPS(r, fbid, size, x, y) \
+	(add(r, o->cursor, DRM_MODE_OBJECT_PLANE, "FB_ID", fbid) || \
+	 add(r, o->cursor, DRM_MODE_OBJECT_PLANE, "CRTC_ID", fbid ? o->crtc : 0) || \
+	 add(r, o->cursor, DRM_MODE_OBJECT_PLANE, "SRC_X", 0) || \
+	 add(r, o->cursor, DRM_MODE_OBJECT_PLANE, "SRC_Y", 0) || \
+	 add(r, o->cursor, DRM_MODE_OBJECT_PLANE, "SRC_W", fbid ? (uint64_t)(size) << 16 : 0) || \
+	 add(r, o->cursor, DRM_MODE_OBJECT_PLANE, "SRC_H", fbid ? (uint64_t)(size) << 16 : 0) || \
+	 add(r, o->cursor, DRM_MODE_OBJECT_PLANE, "CRTC_X", x) || \
+	 add(r, o->cursor, DRM_MODE_OBJECT_PLANE, "CRTC_Y", y) || \
+	 add(r, o->cursor, DRM_MODE_OBJECT_PLANE, "CRTC_W", fbid ? (size) : 0) || \
+	 add(r, o->cursor, DRM_MODE_OBJECT_PLANE, "CRTC_H", fbid ? (size) : 0))
+
+	req = drmModeAtomicAlloc();
+	/* Hotspot (0, 0), where the plane has the properties. */
+	add(req, o->cursor, DRM_MODE_OBJECT_PLANE, "HOTSPOT_X", 0);
+	add(req, o->cursor, DRM_MODE_OBJECT_PLANE, "HOTSPOT_Y", 0);
+	ret = CURSOR_PROPS(req, cur.fb, 64, 10, 10) ? EINVAL : commit(req, 0, NULL);
+	drmModeAtomicFree(req);
+	check("cursor-atomic", !ret, "atomic commit: %s", ename(ret));
+
+	moves_ok = 1;
+	for (i = 0; i < 100 && !ret; i++) {
+		req = drmModeAtomicAlloc();
+		ret = add(req, o->cursor, DRM_MODE_OBJECT_PLANE, "CRTC_X",
+			  (i * 7) % o->mode.hdisplay) ||
+		      add(req, o->cursor, DRM_MODE_OBJECT_PLANE, "CRTC_Y",
+			  (i * 5) % o->mode.vdisplay) ? EINVAL :
+		      commit(req, 0, NULL);
+		drmModeAtomicFree(req);
+		if (ret)
+			moves_ok = 0;
+	}
+	check("cursor-atomic-move", moves_ok, "move %d: %s", i, ename(ret));
+
+	req = drmModeAtomicAlloc();
+	ret = add(req, o->cursor, DRM_MODE_OBJECT_PLANE, "FB_ID", 0) ||
+	      add(req, o->cursor, DRM_MODE_OBJECT_PLANE, "CRTC_ID", 0) ?
+	      EINVAL : commit(req, 0, NULL);
+	drmModeAtomicFree(req);
+	check("cursor-atomic-hide", !ret, "atomic commit: %s", ename(ret));
+
+	ret = buf_create(&small, 32, 32, DRM_FORMAT_ARGB8888, 0);
+	if (ret) {
+		fail("cursor-atomic-32x32", "32x32 buffer: %s", ename(ret));
+	} else {
+		req = drmModeAtomicAlloc();
+		ret = CURSOR_PROPS(req, small.fb, 32, 10, 10) ? -1 :
+		      commit(req, 0, NULL);
+		drmModeAtomicFree(req);
+		check("cursor-atomic-32x32", ret == EINVAL,
+		      "expected EINVAL, got %s", ret < 0 ? "missing property" :
+		      ename(ret));
+	}
+#undef CURSOR_PROPS
+	buf_destroy(&small);
+	buf_destroy(&cur);
+}
+
+static const char *const all_tests[] = {
+	"connector-modes", "connector-preferred-first", "connector-edid",
+	"modeset-output-0", "dual-output-modeset", "atomic-flip-event",
+	"flip-timestamps-increase", "vblank-relative", "cursor-legacy",
+	"cursor-legacy-move", "cursor-legacy-hide", "cursor-atomic",
+	"cursor-atomic-move", "cursor-atomic-hide", "cursor-atomic-32x32",
+};
+
+static void skip_all(unsigned int from, const char *fmt, const char *arg)
+{
+	unsigned int i;
+
+	for (i = from; i < sizeof(all_tests) / sizeof(all_tests[0]); i++)
+		skip(all_tests[i], fmt, arg);
+}
+
+int main(void)
+{
+	char path[32];
+	int i;
+
+	for (i = 0, fd = -1; i < 64 && fd < 0; i++) {
+		drmVersionPtr v;
+
+		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		v = drmGetVersion(fd);
+		if (!v || strcmp(v->name, "virtio_gpu")) {
+			close(fd);
+			fd = -1;
+		}
+		drmFreeVersion(v);
+	}
+	if (fd < 0) {
+		fail("open", "no virtio_gpu card node");
+		return vgpu_exit();
+	}
+	if (drmSetMaster(fd) && !drmIsMaster(fd)) {
+		skip_all(0, "cannot become DRM master: %s", strerror(errno));
+		return vgpu_exit();
+	}
+	drmSetClientCap(fd, DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1);
+	atomic = !drmSetClientCap(fd, DRM_CLIENT_CAP_ATOMIC, 1);
+	/*
+	 * A virtualised cursor plane (DRIVER_CURSOR_HOTSPOT) is hidden from
+	 * atomic clients that do not promise to set its hotspot.
+	 */
+	if (atomic && drmSetClientCap(fd, DRM_CLIENT_CAP_CURSOR_PLANE_HOTSPOT, 1))
+		printf("# DRM_CLIENT_CAP_CURSOR_PLANE_HOTSPOT: %s\n",
+		       strerror(errno));
+	res = drmModeGetResources(fd);
+	if (!res) {
+		fail("resources", "drmModeGetResources: %s", strerror(errno));
+		return vgpu_exit();
+	}
+	test_connectors();
+	if (!atomic) {
+		skip_all(3, "%s", "no atomic modesetting");
+		return vgpu_exit();
+	}
+	test_modeset();
+	/* Back to output 0 alone for the rest (it stays lit). */
+	test_flip();
+	test_vblank();
+	test_cursor();
+
+	for (i = 0; i < nouts; i++) {
+		buf_destroy(&outs[i].fb[0]);
+		buf_destroy(&outs[i].fb[1]);
+	}
+	drmModeFreeResources(res);
+	drmDropMaster(fd);
+	close(fd);
+	return vgpu_exit();
+}

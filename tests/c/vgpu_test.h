@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tiny helper for the guest-side C tests: every check prints exactly one
+ * line "PASS name", "FAIL name [reason]" or "SKIP name reason", which the
+ * guest runner prefixes with the binary's name. Exit status is non-zero when
+ * anything failed.
+ */
+#ifndef VGPU_TEST_H
+#define VGPU_TEST_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static int vgpu_failures;
+
+static inline void vgpu_result(const char *res, const char *name,
+			       const char *fmt, va_list ap)
+{
+	printf("%s %s", res, name);
+	if (fmt) {
+		printf(*res == 'F' ? " [" : " ");
+		vprintf(fmt, ap);
+		if (*res == 'F')
+			printf("]");
+	}
+	printf("\n");
+	fflush(stdout);
+}
+
+static inline void pass(const char *name)
+{
+	va_list ap = {0};
+
+	vgpu_result("PASS", name, NULL, ap);
+}
+
+__attribute__((format(printf, 2, 3)))
+static inline void fail(const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vgpu_result("FAIL", name, fmt, ap);
+	va_end(ap);
+	vgpu_failures++;
+}
+
+__attribute__((format(printf, 2, 3)))
+static inline void skip(const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vgpu_result("SKIP", name, fmt, ap);
+	va_end(ap);
+}
+
+/* check(name, cond, fmt, ...): PASS when cond holds, else FAIL with reason. */
+#define check(name, cond, ...) \
+	do { if (cond) pass(name); else fail(name, __VA_ARGS__); } while (0)
+
+static inline int vgpu_exit(void)
+{
+	return vgpu_failures ? 1 : 0;
+}
+
+#endif

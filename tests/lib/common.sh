@@ -1,0 +1,144 @@
+# shellcheck shell=bash
+# Shared helpers for the test harness. Source it; do not execute it.
+#
+# Conventions:
+#   VGPU_SRC    the repository (on the host: the clone; inside the host root: /src)
+#   VGPU_CACHE  cache of built roots and images, outside the clone. Everything
+#               in it is rebuilt when missing, so deleting it is always safe.
+#   KVER        kernel release the module is built for / the guest runs.
+
+VGPU_LIB="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+VGPU_SRC="${VGPU_SRC:-$(cd "$VGPU_LIB/../.." && pwd)}"
+VGPU_CACHE="${VGPU_CACHE:-/var/cache/virtio-gpu-ng}"
+KVER="${KVER:-6.12.117+deb13-amd64}"
+# The guest always runs the distro 6.12 kernel, whatever KVER builds against.
+export GUEST_KVER="6.12.117+deb13-amd64"
+DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+export VGPU_SRC VGPU_CACHE KVER
+
+log() { printf '[vgpu %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# True when running inside the host root (the marker is written at build time).
+in_hostroot() { [ -e /.vgpu-hostroot ]; }
+
+# Hash of files (content + name), used as the cache key of what they build.
+files_key() {
+    local f
+    for f in "$@"; do
+        printf '%s\n' "${f#"$VGPU_SRC"/}"
+        cat "$f"
+    done | sha256sum | cut -c1-16
+}
+
+# Strip comments/blank lines from a package list; print one package per line.
+pkg_list() {
+    sed -e 's/#.*//' -e 's/[[:space:]]\+/\n/g' "$1" | sed '/^$/d'
+}
+
+# Remove a directory we created, but never across a mount point: a still
+# mounted /proc or bind mount inside a root must not be followed.
+safe_rmdir() {
+    local d="$1"
+    case "$d" in
+        ""|/|/usr|/var|/tmp|/var/cache) die "refusing to remove '$d'";;
+    esac
+    [ -e "$d" ] || return 0
+    if findmnt -rn -o TARGET | grep -q -F -- "$(readlink -f "$d")/"; then
+        die "refusing to remove $d: something is still mounted below it"
+    fi
+    rm -rf --one-file-system -- "$d"
+}
+
+# cache_build NAME KEY BUILDER...
+# Ensures $VGPU_CACHE/NAME-KEY exists. On a miss BUILDER is run with the
+# temporary directory as its last argument; it is renamed into place only when
+# BUILDER succeeded, so a half-built artifact is never used. A lock serialises
+# concurrent builders of the same artifact. Prints the final path on stdout.
+cache_build() {
+    local name="$1" key="$2"; shift 2
+    local final="$VGPU_CACHE/$name-$key" tmp rc=0
+    mkdir -p "$VGPU_CACHE"
+    if [ -e "$final/.complete" ]; then
+        touch "$final" 2>/dev/null || true   # "last used", see below
+        log "cache hit: $name ($final)"
+        printf '%s\n' "$final"
+        return 0
+    fi
+    exec 9>"$VGPU_CACHE/.lock-$name"
+    flock 9
+    if [ -e "$final/.complete" ]; then
+        log "cache hit: $name ($final) (built concurrently)"
+        exec 9>&-
+        printf '%s\n' "$final"
+        return 0
+    fi
+    log "cache miss: building $name (key $key)"
+    tmp="$(mktemp -d "$VGPU_CACHE/.tmp-$name-XXXXXX")"
+    local t0=$SECONDS
+    "$@" "$tmp" >&2 || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        log "building $name failed (rc=$rc); removing $tmp"
+        safe_rmdir "$tmp"
+        exec 9>&-
+        return "$rc"
+    fi
+    touch "$tmp/.complete"
+    # Drop stale versions of the same artifact (other keys): disk is finite.
+    # Only those unused for an hour: another checkout sharing the cache (a CI
+    # clone, a colleague's tree) may be running guests from its own version.
+    local old
+    for old in "$VGPU_CACHE/$name"-*; do
+        if [ ! -d "$old" ] || [ "$old" = "$final" ]; then continue; fi
+        if [ -z "$(find "$old" -maxdepth 0 -mmin -60)" ]; then
+            safe_rmdir "$old"
+        fi
+    done
+    [ -e "$final" ] && safe_rmdir "$final"
+    mv -T -- "$tmp" "$final"
+    exec 9>&-
+    log "built $name in $((SECONDS - t0)) s -> $final"
+    printf '%s\n' "$final"
+}
+
+# run_in_root ROOT [-b HOSTPATH:ROOTPATH]... -- CMD...
+# Runs CMD chrooted into ROOT with /proc, /dev, /sys and the given bind
+# mounts. Everything happens in a private mount namespace, so the mounts
+# vanish when the command ends, whatever happens (kill, crash, concurrency,
+# nesting); the inner script also unmounts explicitly on exit.
+run_in_root() {
+    local root="$1"; shift
+    unshare --mount --propagation private --kill-child=TERM -- \
+        "$VGPU_LIB/chroot-inner.sh" "$root" "$@"
+}
+
+# The host root: toolchain, QEMU, virgl. Prints its root directory.
+hostroot_path() {
+    local key dir
+    key="$(files_key "$VGPU_SRC/tests/pkgs/host.list" "$VGPU_LIB/build-hostroot.sh")"
+    dir="$(cache_build hostroot "$key" "$VGPU_LIB/build-hostroot.sh")" || return 1
+    printf '%s/root\n' "$dir"
+}
+
+# The guest image dir: root.img, vmlinuz, initrd.img, versions.txt.
+guestimg_path() {
+    local key
+    key="$(files_key "$VGPU_SRC/tests/pkgs/guest.list" "$VGPU_SRC/tests/pkgs/guest-sid.list" \
+        "$VGPU_LIB/build-guestimg.sh" "$VGPU_SRC/tests/guest/vgpu-init")"
+    cache_build guestimg "$key" "$VGPU_LIB/build-guestimg.sh"
+}
+
+# in_host SCRIPT ARGS... : run a repo script (path relative to the repo)
+# inside the host root, or directly when already inside it. There the repo is
+# at /src and the cache at /cache.
+in_host() {
+    local script="$1"; shift
+    if in_hostroot; then
+        "$VGPU_SRC/$script" "$@"
+        return
+    fi
+    local root
+    root="$(hostroot_path)" || die "cannot build the host root"
+    run_in_root "$root" -b "$VGPU_SRC:/src" -b "$VGPU_CACHE:/cache" -- \
+        env -C /src VGPU_SRC=/src VGPU_CACHE=/cache "/src/$script" "$@"
+}

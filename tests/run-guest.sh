@@ -1,0 +1,143 @@
+#!/bin/bash
+# Boots one QEMU guest and runs a run-list in it. Runs inside the host root
+# (see in_host in tests/lib/common.sh); all paths are repo-relative or /cache.
+#
+# run-guest.sh --image DIR --config CFG --driver ours|distro --runlist FILE --out DIR
+#              [--ko FILE] [--bins DIR] [--trace FILE] [--timeout SECONDS]
+#   CFG: 2d | 2d-dual | virgl | virgl-blob | venus
+# Results land in OUT/results.txt (PASS/FAIL/SKIP lines), with the guest's
+# dmesg, serial log, per-test logs and screendumps next to it.
+set -eu
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+cd "$VGPU_SRC"
+
+image="" config="" driver="" runlist="" out="" ko="" bins="" trace="" hard_timeout=1500
+while [ "$#" -gt 0 ]; do
+    case "$1" in
+        --image) image="$2";; --config) config="$2";; --driver) driver="$2";;
+        --runlist) runlist="$2";; --out) out="$2";; --ko) ko="$2";; --bins) bins="$2";;
+        --trace) trace="$2";; --timeout) hard_timeout="$2";;
+        *) die "run-guest.sh: unknown argument $1";;
+    esac
+    shift 2
+done
+if [ -z "$image" ] || [ -z "$config" ] || [ -z "$driver" ] || [ -z "$runlist" ] || [ -z "$out" ]; then
+    die "usage: run-guest.sh --image DIR --config CFG --driver D --runlist FILE --out DIR"
+fi
+
+gl=0
+case "$config" in
+    2d)         gpu="virtio-gpu-pci";;
+    2d-dual)    gpu="virtio-gpu-pci,max_outputs=2";;
+    virgl)      gpu="virtio-gpu-gl-pci"; gl=1;;
+    virgl-blob) gpu="virtio-gpu-gl-pci,blob=true,hostmem=256M"; gl=1;;
+    venus)      gpu="virtio-gpu-gl-pci,blob=true,hostmem=1G,venus=true"; gl=1;;
+    *) die "unknown config '$config' (2d 2d-dual virgl virgl-blob venus)";;
+esac
+case "$driver" in ours|distro) ;; *) die "driver must be ours or distro";; esac
+
+mkdir -p "$out"
+out="$(cd "$out" && pwd)"
+tmp="$(mktemp -d /tmp/vgpu-run.XXXXXX)"
+xvfb_pid="" watch_pid="" qemu_pid=""
+cleanup() {
+    # timeout(1) passes the TERM on to QEMU.
+    [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null && wait "$qemu_pid" 2>/dev/null
+    [ -n "$watch_pid" ] && kill "$watch_pid" 2>/dev/null
+    [ -n "$xvfb_pid" ] && kill "$xvfb_pid" 2>/dev/null
+    [ -n "$xvfb_pid" ] && wait "$xvfb_pid" 2>/dev/null
+    rm -rf -- "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- the work disk: carries the tests in and the results out ---------------
+stage="$tmp/work"
+mkdir -p "$stage/out" "$stage/bin"
+cp -r "$VGPU_SRC/tests/guest" "$stage/guest"
+cp "$runlist" "$stage/runlist.txt"
+if [ -n "$bins" ] && [ -d "$bins" ]; then cp -r "$bins/." "$stage/bin/"; fi
+if [ "$driver" = ours ]; then
+    if [ -z "$ko" ] || [ ! -f "$ko" ]; then
+        die "driver=ours needs --ko with a built virtio-gpu.ko"
+    fi
+    cp "$ko" "$stage/virtio-gpu.ko"
+fi
+cat >"$stage/config.env" <<ENV
+CONFIG=$config
+DRIVER=$driver
+IGT_DIR=$(cat "$image/igt-dir.txt")
+ENV
+mke2fs -q -t ext4 -L vgpuwork -d "$stage" "$tmp/work.img" 256M
+
+# --- display ----------------------------------------------------------------
+# 3D needs a GL context on the host: gtk,gl=on under Xvfb is what works here
+# (egl-headless needs a render node, SDL fails to get GL 3.0).
+if [ "$gl" = 1 ]; then
+    # -fbdir: the screen is also an XWD file, the screendump fallback for GL
+    # scanouts that QEMU's screendump cannot read ("no surface").
+    Xvfb -displayfd 5 -screen 0 1280x1024x24 -fbdir "$tmp" -nolisten tcp \
+        5>"$tmp/display" 2>"$out/xvfb.log" &
+    xvfb_pid=$!
+    for _ in $(seq 50); do [ -s "$tmp/display" ] && break; sleep 0.1; done
+    [ -s "$tmp/display" ] || die "Xvfb did not start (see $out/xvfb.log)"
+    DISPLAY=":$(cat "$tmp/display")"
+    export DISPLAY
+    display=(-display "gtk,gl=on,show-menubar=off")
+else
+    display=(-display none)
+fi
+
+accel="${VGPU_ACCEL:-tcg}"
+log "boot: config=$config ($gpu) driver=$driver accel=$accel"
+append="console=ttyS0 root=LABEL=vgpuroot ro init=/vgpu-init panic=-1 quiet"
+# shellcheck disable=SC2054  # commas belong to QEMU's option syntax
+qemu=(qemu-system-x86_64 -M q35 -accel "$accel" -cpu max -smp 2 -m 3G
+      -nodefaults -no-reboot -vga none
+      -device isa-debug-exit,iobase=0xf4,iosize=0x04
+      -kernel "$image/vmlinuz" -initrd "$image/initrd.img" -append "$append"
+      -drive "file=$image/root.img,if=ide,format=raw,snapshot=on"
+      -drive "file=$tmp/work.img,if=ide,format=raw"
+      -device "$gpu"
+      -serial "file:$out/serial.log"
+      -qmp "unix:$tmp/qmp.sock,server=on,wait=off"
+      "${display[@]}")
+if [ -n "$trace" ]; then
+    # Notification meter: with AHCI disks every virtio event is the GPU's.
+    qemu+=(-trace enable=virtio_queue_notify -trace enable=virtio_notify
+           -trace 'enable=virtio_gpu_cmd_*' -D "$trace")
+fi
+printf '%q ' "${qemu[@]}" >"$out/qemu-cmdline.txt"
+echo "accelerator: $accel" >"$out/accel.txt"
+
+: >"$out/serial.log"
+VGPU_XWD="$tmp/Xvfb_screen0" python3 "$VGPU_SRC/tests/lib/qemu-watch.py" "$out/serial.log" "$tmp/qmp.sock" "$out" 2>>"$out/watch.log" &
+watch_pid=$!
+t0=$SECONDS
+rc=0
+# Host-side hard limit: the guest powers itself off, this catches the rest.
+# In the background so that a signal to this script stops QEMU at once.
+timeout -k 10 "$hard_timeout" "${qemu[@]}" >"$out/qemu.log" 2>&1 &
+qemu_pid=$!
+wait "$qemu_pid" || rc=$?
+qemu_pid=""
+boot_s=$((SECONDS - t0))
+echo "$boot_s" >"$out/guest-seconds.txt"
+log "guest finished in ${boot_s} s (qemu rc=$rc)"
+
+# --- results ------------------------------------------------------------------
+debugfs -R "rdump /out $tmp" "$tmp/work.img" >/dev/null 2>&1 || true
+if [ -d "$tmp/out" ]; then cp -r "$tmp/out/." "$out/"; fi
+if [ ! -s "$out/results.txt" ]; then
+    # The work disk has nothing (guest died early): fall back to the console.
+    sed -n 's/^.*VGPU-RESULT: //p' "$out/serial.log" | tr -d '\r' >"$out/results.txt"
+fi
+if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+    echo "FAIL guest/boot [host timeout after ${hard_timeout}s]" >>"$out/results.txt"
+elif ! grep -q 'VGPU-DONE' "$out/serial.log"; then
+    echo "FAIL guest/boot [guest did not finish its run-list; qemu rc=$rc: $(tail -1 "$out/qemu.log")]" >>"$out/results.txt"
+else
+    echo "PASS guest/boot" >>"$out/results.txt"
+fi
+grep -q . "$out/results.txt" || echo "FAIL guest/boot [no results]" >>"$out/results.txt"

@@ -1,0 +1,198 @@
+#!/bin/bash
+# Entry point of the harness (the Makefile calls this). Runs on the host;
+# anything needing the toolchain or QEMU runs inside the cached host root.
+#
+#   vgpu.sh roots                     build (or reuse) the host root and guest image
+#   vgpu.sh build CHECK...            module W1 sparse checkpatch c
+#   vgpu.sh check                     build checks + all configs vs expectations
+#   vgpu.sh expect                    record tests/expect/<config>.distro
+#   vgpu.sh run                       the virgl demo (eglinfo, kmscube, screendump)
+#   vgpu.sh guest CONFIG [RUNLIST]    one guest with the selected driver
+#   vgpu.sh clean-cache               remove the cached roots and images
+# Variables: DRIVER=ours|distro (default ours), CONFIGS="2d ..." , KVER,
+#            VGPU_CACHE, VGPU_ACCEL (default tcg), VGPU_TRACE=1 (notify meter)
+set -eu -o pipefail
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+cd "$VGPU_SRC"
+
+ALL_CONFIGS="2d 2d-dual virgl virgl-blob venus"
+CONFIGS="${CONFIGS:-$ALL_CONFIGS}"
+# Word-split on purpose: a space-separated list of config names.
+read -r -a CFGS <<<"$CONFIGS"
+DRIVER="${DRIVER:-ours}"
+KO=drivers/gpu/drm/virtio/virtio-gpu.ko
+# The guest's own hard limit; the run-list's watchdogs are far below it.
+GUEST_TIMEOUT="${VGPU_GUEST_TIMEOUT:-1500}"
+
+T_START=$SECONDS
+timing() { # timing LABEL SECONDS
+    printf '%-28s %5d s\n' "$1" "$2" | tee -a "$RUN/timings.txt" >&2
+}
+
+new_rundir() {
+    RUN="results/$(date +%Y%m%d-%H%M%S)-$1"
+    mkdir -p "$RUN"
+    ln -sfn "$(basename "$RUN")" results/latest
+    log "results in $RUN"
+}
+
+roots() {
+    local t0=$SECONDS
+    hostroot_path >/dev/null || die "host root build failed"
+    timing "host root" $((SECONDS - t0))
+    t0=$SECONDS
+    GUESTIMG="$(guestimg_path)" || die "guest image build failed"
+    timing "guest image" $((SECONDS - t0))
+    GUESTIMG_IN="/cache/$(basename "$GUESTIMG")"
+}
+
+# Full run-list: our C tests (every program in PROGS of tests/c/Makefile, in
+# that order), the reload test, then IGT.
+make_runlist() {
+    local p
+    {
+        # shellcheck disable=SC2013  # PROGS is a list of words
+        for p in $(sed -n 's/^PROGS[[:space:]]*:\{0,1\}=//p' tests/c/Makefile); do
+            echo "c $p timeout=120"
+        done
+        echo "sh reload timeout=300"
+        sed -e 's/#.*//' -e '/^[[:space:]]*$/d' -e 's/^/igt /' tests/igt.list
+    } >"$1"
+}
+
+# guest CONFIG DRIVER RUNLIST OUTDIR : one boot, results in OUTDIR.
+guest() {
+    local cfg="$1" drv="$2" rl="$3" od="$4" t0=$SECONDS extra=()
+    mkdir -p "$od"
+    if [ "$drv" = ours ]; then
+        if [ "$KVER" != "$GUEST_KVER" ]; then
+            echo "module built for $KVER, the guest runs $GUEST_KVER" >"$od/NOT-RUN"
+            log "$cfg: not run, KVER=$KVER is not the guest kernel"
+            return 0
+        fi
+        if [ ! -f "$KO" ]; then
+            echo "module not built (see build/ results)" >"$od/NOT-RUN"
+            log "$cfg: not run, no $KO"
+            return 0
+        fi
+        extra+=(--ko "$KO")
+    fi
+    [ "${VGPU_TRACE:-0}" = 1 ] && extra+=(--trace "$od/trace.log")
+    in_host tests/run-guest.sh --image "$GUESTIMG_IN" --config "$cfg" --driver "$drv" \
+        --runlist "$rl" --out "$od" --bins build/c --timeout "$GUEST_TIMEOUT" "${extra[@]}" \
+        || echo "FAIL guest/runner [run-guest.sh failed]" >>"$od/results.txt"
+    timing "guest $cfg-$drv" $((SECONDS - t0))
+}
+
+build_checks() { # build_checks OUTDIR CHECK...
+    local od="$1" t0=$SECONDS; shift
+    in_host tests/build-checks.sh "$od" "$@" || true
+    timing "build checks ($*)" $((SECONDS - t0))
+}
+
+# Everything runs from main(), which bash parses whole before running it:
+# editing this file while a long check runs cannot derail that run.
+main() {
+    cmd="${1:-}"
+    [ "$#" -gt 0 ] && shift
+    case "$cmd" in
+        roots)
+            RUN=build; mkdir -p build
+            roots
+            echo "guest image: $GUESTIMG"
+            ;;
+        build)
+            new_rundir build
+            build_checks "$RUN/build" "$@"
+            fails=$(grep -c '^FAIL' "$RUN/build/results.txt" || true)
+            passes=$(grep -c '^PASS' "$RUN/build/results.txt" || true)
+            echo "$passes passed, $fails failed"
+            [ "$fails" -eq 0 ]
+            ;;
+        check)
+            new_rundir "check-$DRIVER"
+            roots
+            if [ "$DRIVER" = ours ]; then
+                # A stale .ko must not stand in for a build that now fails.
+                rm -f "$KO"
+                build_checks "$RUN/build" module c checkpatch W1 sparse
+            else
+                build_checks "$RUN/build" c
+            fi
+            make_runlist "$RUN/runlist.txt"
+            for cfg in "${CFGS[@]}"; do
+                guest "$cfg" "$DRIVER" "$RUN/runlist.txt" "$RUN/$cfg-$DRIVER"
+            done
+            timing "total" $((SECONDS - T_START))
+            rc=0
+            in_host tests/lib/report.py check "$RUN" tests/expect "$DRIVER" "${CFGS[@]}" \
+                | tee "$RUN/summary.txt" || rc=$?
+            exit "$rc"
+            ;;
+        expect)
+            new_rundir expect
+            roots
+            build_checks "$RUN/build" c
+            make_runlist "$RUN/runlist.txt"
+            for cfg in "${CFGS[@]}"; do
+                guest "$cfg" distro "$RUN/runlist.txt" "$RUN/$cfg-distro"
+            done
+            timing "total" $((SECONDS - T_START))
+            # The exact package versions the expectations were recorded with.
+            mkdir -p tests/versions
+            cp "$GUESTIMG/versions.txt" tests/versions/guest.txt
+            cp "$(dirname "$(hostroot_path)")/versions.txt" tests/versions/host.txt
+            in_host tests/lib/report.py expect "$RUN" tests/expect "${CFGS[@]}" | tee "$RUN/summary.txt"
+            in_host tests/lib/report.py binaries tests/expect "${CFGS[@]}" | tee -a "$RUN/summary.txt"
+            ;;
+        run)
+            new_rundir "run-$DRIVER"
+            roots
+            if [ "$DRIVER" = ours ]; then
+                build_checks "$RUN/build" module c
+            else
+                build_checks "$RUN/build" c
+            fi
+            printf 'c basic timeout=60\nsh demo timeout=300\n' >"$RUN/runlist.txt"
+            od="$RUN/virgl-$DRIVER"
+            guest virgl "$DRIVER" "$RUN/runlist.txt" "$od"
+            if [ -f "$od/NOT-RUN" ]; then
+                echo "demo not run: $(cat "$od/NOT-RUN") -- try: make run DRIVER=distro"
+                exit 1
+            fi
+            echo
+            grep -a -h 'VGPU-RENDERER' "$od/serial.log" | tr -d '\r' | sed 's/^.*VGPU-RENDERER: /renderer: /' || true
+            [ -s "$od/kmscube.png" ] && echo "screendump: $od/kmscube.png" || echo "screendump: none (see $od/watch.log)"
+            cat "$od/results.txt"
+            ! grep -q '^FAIL' "$od/results.txt"
+            ;;
+        guest)
+            cfg="${1:?usage: vgpu.sh guest CONFIG [RUNLIST]}"
+            new_rundir "guest-$cfg-$DRIVER"
+            roots
+            [ "$DRIVER" = ours ] && build_checks "$RUN/build" module
+            build_checks "$RUN/build" c
+            if [ -n "${2:-}" ]; then cp "$2" "$RUN/runlist.txt"; else make_runlist "$RUN/runlist.txt"; fi
+            guest "$cfg" "$DRIVER" "$RUN/runlist.txt" "$RUN/$cfg-$DRIVER"
+            cat "$RUN/$cfg-$DRIVER/results.txt" 2>/dev/null || cat "$RUN/$cfg-$DRIVER/NOT-RUN"
+            ;;
+        clean-cache)
+            # Only what this harness creates, whatever VGPU_CACHE points at.
+            for d in "$VGPU_CACHE"/hostroot-* "$VGPU_CACHE"/guestimg-* "$VGPU_CACHE"/checkpatch-* \
+                     "$VGPU_CACHE"/.tmp-*; do
+                [ -e "$d" ] || continue
+                log "removing $d"
+                safe_rmdir "$d"
+            done
+            rm -f "$VGPU_CACHE"/.lock-*
+            rmdir "$VGPU_CACHE" 2>/dev/null || true
+            ;;
+        *)
+            sed -n '2,/^set -eu/p' "$0" | sed '$d'
+            exit 2
+            ;;
+    esac
+}
+
+main "$@"; exit "$?"

@@ -1,0 +1,53 @@
+#!/bin/bash
+# virtio-gpu benchmark: our driver against the distro's, on the same QEMU.
+#
+#   tools/bench/run.sh [--out DIR] [--quick]
+#
+# Builds the module and the guest tools, boots a virgl guest and a 2D guest
+# once per driver (same QEMU command line but for the module) with QEMU's
+# virtio trace on, runs tools/bench/vgpu-bench's workloads in each and
+# prints a table: ours, distro, ours/distro per metric. Everything lands in
+# DIR (default results/bench-<date>/): table.md, results.csv, results.json,
+# and per guest its serial log (with host timestamps), trace and logs.
+# --quick runs tiny counts, to check the plumbing in a few minutes.
+# Under TCG absolute numbers mean little: compare the two drivers' ratios.
+set -eu
+# shellcheck source-path=SCRIPTDIR source=../../tests/lib/common.sh
+. "$(dirname "$0")/../../tests/lib/common.sh"
+cd "$VGPU_SRC"
+
+T0=$SECONDS
+out="results/bench-$(date +%Y%m%d-%H%M%S)"
+quick=()
+while [ "$#" -gt 0 ]; do
+    case "$1" in
+        --out) out="$2"; shift 2;;
+        --quick) quick=(--quick); shift;;
+        -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
+        *) die "unknown argument $1 (see --help)";;
+    esac
+done
+
+# The host root sees the repository only (at /src): stage inside it and copy
+# the results out when DIR is elsewhere.
+case "$(realpath -m "$out")/" in
+    "$VGPU_SRC"/*) stage="$(realpath -m --relative-to="$VGPU_SRC" "$out")"; final="";;
+    *) stage="results/.bench-stage-$$"; final="$(realpath -m "$out")";;
+esac
+mkdir -p "$stage"
+
+hostroot_path >/dev/null || die "cannot build the host root"
+img="$(guestimg_path)" || die "cannot build the guest image"
+log "bench: results in ${final:-$stage}"
+rc=0
+in_host tools/bench/inner.sh --out "$stage" --image "/cache/$(basename "$img")" "${quick[@]}" || rc=$?
+total=$(printf '%-28s %5d s' "total (tools/bench/run.sh)" $((SECONDS - T0)))
+echo "$total" | tee -a "$stage/timings.txt" >&2
+[ -f "$stage/table.md" ] && printf '\nTotal runtime: %s s\n' $((SECONDS - T0)) >>"$stage/table.md"
+if [ -n "$final" ]; then
+    mkdir -p "$final"
+    cp -r "$stage/." "$final/"
+    rm -rf --one-file-system -- "$stage"
+fi
+[ "$rc" -eq 0 ] && cat "${final:-$stage}/table.md"
+exit "$rc"

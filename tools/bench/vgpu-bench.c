@@ -1,0 +1,761 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vgpu-bench: one virtio-gpu workload per invocation, run inside the guest.
+ *
+ *   vgpu-bench WORKLOAD [-n COUNT]
+ *   WORKLOAD: submit transfer churn latency flip cursor glmark2 idle
+ *
+ * Prints one result line "BENCH name ops=N seconds=S ..." and, when the
+ * driver exposes debugfs counters, one "STATS name key=value ..." line with
+ * the counters accumulated during the measured loop. Both lines also go to
+ * /dev/console, framed by "VGPU-BENCH-START name" / "VGPU-BENCH-END name"
+ * so that the host can cut its trace and QEMU's CPU time at the markers.
+ *
+ * Setup (opening, modesets, resource creation) happens before the START
+ * marker and teardown after the END marker: the window holds the loop only.
+ * Timing is never judged here; this measures, it does not test.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "libvgpu.h"
+
+#define DRIVER "virtio_gpu"
+/*
+ * Quiet times around the loop. The host samples its counters when it sees
+ * a marker on the serial log, a little later than the guest wrote it (more
+ * so on a busy host): the guest stays quiet for a while after START, lets
+ * deferred work finish before END, and holds still after END, so that a
+ * late sample still cuts the window in the right place.
+ */
+#define SETTLE_START_MS	200
+#define SETTLE_END_MS	100
+#define HOLD_AFTER_MS	300
+
+struct bench {
+	const char *name;
+	long count;		/* -n override, 0 = the workload's default */
+	int fd;
+	/* filled by the workload */
+	uint64_t ops;
+	double seconds;
+	char extra[512];
+	/* workload private state */
+	uint32_t bo, res;
+	struct vgpu_dumb fb[2];
+	struct vgpu_output out;
+	uint32_t blob_mode, blob_damage;
+	uint32_t p_fb_id, p_damage;
+	double *lat_us;
+};
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "vgpu-bench: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	exit(1);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/*
+ * A line on the console reaches the host's serial log synchronously (the
+ * UART is emulated in the vCPU thread), which is what makes it a marker.
+ */
+static void console(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int fd, n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (n > (int)sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	fd = open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (write(fd, line, n) < 0)
+		fprintf(stderr, "vgpu-bench: console write: %s\n", strerror(errno));
+	close(fd);
+}
+
+static long count_or(struct bench *b, long def)
+{
+	return b->count > 0 ? b->count : def;
+}
+
+/* --- debugfs counters (our driver only) ----------------------------------- */
+
+static char stats_path[256];
+
+static void stats_find(void)
+{
+	glob_t g;
+
+	if (glob("/sys/kernel/debug/dri/*/virtio-gpu-stats", 0, NULL, &g) == 0) {
+		snprintf(stats_path, sizeof(stats_path), "%s", g.gl_pathv[0]);
+		globfree(&g);
+	}
+}
+
+static void stats_reset(void)
+{
+	int fd;
+
+	if (!stats_path[0])
+		return;
+	fd = open(stats_path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (write(fd, "0\n", 2) < 0)
+		fprintf(stderr, "vgpu-bench: reset %s: %s\n", stats_path,
+			strerror(errno));
+	close(fd);
+}
+
+/* "name value" lines into one "name=value ..." string, non-zero ones only. */
+static int stats_read(char *buf, size_t len)
+{
+	char name[64];
+	long long v;
+	size_t used = 0;
+	FILE *f;
+
+	buf[0] = '\0';
+	if (!stats_path[0])
+		return -ENOENT;
+	f = fopen(stats_path, "re");
+	if (!f)
+		return -errno;
+	while (fscanf(f, "%63s %lld", name, &v) == 2) {
+		int n;
+
+		/* sync_wait must show even when zero: it is a headline metric */
+		if (v == 0 && strcmp(name, "sync_wait") && strcmp(name, "notify"))
+			continue;
+		n = snprintf(buf + used, len - used, "%s%s=%lld",
+			     used ? " " : "", name, v);
+		if (n < 0 || (size_t)n >= len - used)
+			break;
+		used += n;
+	}
+	fclose(f);
+	return 0;
+}
+
+/* --- render workloads (virgl device) -------------------------------------- */
+
+static void open_render(struct bench *b)
+{
+	int v = 0;
+
+	b->fd = vgpu_open(DRIVER, VGPU_NODE_RENDER, NULL);
+	if (b->fd < 0)
+		die("no %s render node: %s", DRIVER, strerror(-b->fd));
+	if (vgpu_getparam(b->fd, VIRTGPU_PARAM_3D_FEATURES, &v) || !v)
+		die("the device has no 3D (virgl) support");
+}
+
+/* One virgl NOP: a header dword with opcode 0 and no payload. */
+static const uint32_t nop_cmd[1] = {
+	VGPU_VIRGL_CMD(VGPU_VIRGL_CCMD_NOP, 0, 0),
+};
+
+static void submit_setup(struct bench *b)
+{
+	int fence = -1, ret;
+	struct vgpu_submit s = {
+		.cmd = nop_cmd, .size = sizeof(nop_cmd),
+		.fence_in = -1, .fence_out = &fence, .ring_idx = -1,
+	};
+
+	open_render(b);
+	/* The first submission creates the host context: keep it out. */
+	ret = vgpu_execbuffer(b->fd, &s);
+	if (ret)
+		die("execbuffer: %s", strerror(-ret));
+	vgpu_fence_wait(fence, -1);
+	close(fence);
+}
+
+static void submit_run(struct bench *b)
+{
+	long i, n = count_or(b, 10000);
+	int fence = -1, ret;
+	struct vgpu_submit s = {
+		.cmd = nop_cmd, .size = sizeof(nop_cmd),
+		.fence_in = -1, .ring_idx = -1,
+	};
+	double t0 = now_s();
+
+	for (i = 0; i < n; i++) {
+		/* Only the last one carries a fence: the loop measures submits. */
+		s.fence_out = i == n - 1 ? &fence : NULL;
+		ret = vgpu_execbuffer(b->fd, &s);
+		if (ret)
+			die("execbuffer %ld: %s", i, strerror(-ret));
+	}
+	ret = vgpu_fence_wait(fence, 60000);
+	if (ret)
+		die("fence wait: %s", strerror(-ret));
+	b->seconds = now_s() - t0;
+	close(fence);
+	b->ops = n;
+}
+
+static void latency_run(struct bench *b)
+{
+	long i, n = count_or(b, 1000);
+	int fence, ret;
+	struct vgpu_submit s = {
+		.cmd = nop_cmd, .size = sizeof(nop_cmd),
+		.fence_in = -1, .fence_out = &fence, .ring_idx = -1,
+	};
+	double t0 = now_s(), t;
+
+	b->lat_us = calloc(n, sizeof(*b->lat_us));
+	if (!b->lat_us)
+		die("out of memory");
+	for (i = 0; i < n; i++) {
+		t = now_s();
+		ret = vgpu_execbuffer(b->fd, &s);
+		if (ret)
+			die("execbuffer %ld: %s", i, strerror(-ret));
+		ret = vgpu_fence_wait(fence, 10000);
+		if (ret)
+			die("fence wait %ld: %s", i, strerror(-ret));
+		b->lat_us[i] = (now_s() - t) * 1e6;
+		close(fence);
+	}
+	b->seconds = now_s() - t0;
+	b->ops = n;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void latency_report(struct bench *b)
+{
+	long n = b->ops, i;
+	double sum = 0;
+
+	if (!n)
+		return;
+	for (i = 0; i < n; i++)
+		sum += b->lat_us[i];
+	qsort(b->lat_us, n, sizeof(*b->lat_us), cmp_double);
+	snprintf(b->extra, sizeof(b->extra),
+		 "lat_mean_us=%.1f lat_p50_us=%.1f lat_p99_us=%.1f lat_max_us=%.1f",
+		 sum / n, b->lat_us[n / 2], b->lat_us[(n * 99) / 100],
+		 b->lat_us[n - 1]);
+	free(b->lat_us);
+	b->lat_us = NULL;
+}
+
+static void transfer_setup(struct bench *b)
+{
+	struct vgpu_res_desc d = {
+		.target = VGPU_PIPE_TEXTURE_2D,
+		.format = VGPU_VIRGL_FORMAT_B8G8R8A8,
+		.bind = VGPU_VIRGL_BIND_SAMPLER_VIEW |
+			VGPU_VIRGL_BIND_RENDER_TARGET,
+		.width = 64, .height = 64,
+		.size = 64 * 64 * 4, .stride = 64 * 4,
+	};
+	uint8_t *p;
+	int ret;
+
+	open_render(b);
+	ret = vgpu_resource_create(b->fd, &d, &b->bo, &b->res);
+	if (ret)
+		die("resource create: %s", strerror(-ret));
+	/* Touch the backing so the transfers copy real pages. */
+	p = vgpu_map(b->fd, b->bo, d.size);
+	if (p) {
+		memset(p, 0x5a, d.size);
+		munmap(p, d.size);
+	}
+	ret = vgpu_wait(b->fd, b->bo, 0);
+	if (ret)
+		die("wait: %s", strerror(-ret));
+}
+
+static void transfer_run(struct bench *b)
+{
+	struct drm_virtgpu_3d_box box = { 0, 0, 0, 64, 64, 1 };
+	long i, n = count_or(b, 10000);
+	double t0 = now_s();
+	int ret;
+
+	/*
+	 * stride 0: the resource's own layout. The upstream driver accepts a
+	 * stride only on host3d blobs and fails the ioctl otherwise.
+	 */
+	for (i = 0; i < n; i++) {
+		ret = vgpu_transfer_to_host(b->fd, b->bo, &box, 0, 0);
+		if (ret)
+			die("transfer %ld: %s", i, strerror(-ret));
+	}
+	ret = vgpu_wait(b->fd, b->bo, 0);
+	if (ret)
+		die("wait: %s", strerror(-ret));
+	b->seconds = now_s() - t0;
+	b->ops = n;
+}
+
+static void churn_run(struct bench *b)
+{
+	struct vgpu_res_desc d = {
+		.target = VGPU_PIPE_BUFFER,
+		.format = VGPU_VIRGL_FORMAT_R8,
+		.bind = VGPU_VIRGL_BIND_VERTEX_BUFFER,
+		.width = 4096, .height = 1,
+		.size = 4096,
+	};
+	long i, n = count_or(b, 2000);
+	double t0 = now_s();
+	uint32_t bo;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		ret = vgpu_resource_create(b->fd, &d, &bo, NULL);
+		if (ret)
+			die("resource create %ld: %s", i, strerror(-ret));
+		ret = vgpu_gem_close(b->fd, bo);
+		if (ret)
+			die("gem close %ld: %s", i, strerror(-ret));
+	}
+	/*
+	 * The host handles the control queue in order: once one more
+	 * resource is idle, every create and unref before it is done.
+	 */
+	ret = vgpu_resource_create(b->fd, &d, &bo, NULL);
+	if (ret)
+		die("resource create: %s", strerror(-ret));
+	vgpu_wait(b->fd, bo, 0);
+	vgpu_gem_close(b->fd, bo);
+	b->seconds = now_s() - t0;
+	b->ops = n;
+}
+
+/* --- KMS workloads (2D device, card node, DRM master) ---------------------- */
+
+static void open_card(struct bench *b, int atomic)
+{
+	int ret;
+
+	b->fd = vgpu_open(DRIVER, VGPU_NODE_CARD, NULL);
+	if (b->fd < 0)
+		die("no %s card node: %s", DRIVER, strerror(-b->fd));
+	/* The first opener is master already; ask anyway, for clarity. */
+	ret = vgpu_set_master(b->fd);
+	if (ret)
+		die("SET_MASTER: %s (is something else on the display?)",
+		    strerror(-ret));
+	vgpu_set_client_cap(b->fd, DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1);
+	if (atomic) {
+		ret = vgpu_set_client_cap(b->fd, DRM_CLIENT_CAP_ATOMIC, 1);
+		if (ret)
+			die("no atomic modesetting: %s", strerror(-ret));
+	}
+	ret = vgpu_find_output(b->fd, &b->out);
+	if (ret)
+		die("no connected output: %s", strerror(-ret));
+}
+
+static uint32_t prop(struct bench *b, uint32_t obj, uint32_t type,
+		     const char *name)
+{
+	uint32_t id;
+	int ret = vgpu_prop_id(b->fd, obj, type, name, &id);
+
+	if (ret)
+		die("property %s on %u: %s", name, obj, strerror(-ret));
+	return id;
+}
+
+static void fill(struct vgpu_dumb *d, uint32_t color)
+{
+	uint32_t x, y;
+
+	for (y = 0; y < d->height; y++) {
+		uint32_t *row = (uint32_t *)((char *)d->map + (size_t)y * d->pitch);
+
+		for (x = 0; x < d->width; x++)
+			row[x] = color;
+	}
+}
+
+static void flip_setup(struct bench *b)
+{
+	struct drm_mode_modeinfo *m;
+	struct drm_mode_rect full;
+	struct vgpu_atomic a;
+	uint32_t plane, crtc, conn, w, h;
+	int i, ret;
+
+	open_card(b, 1);
+	m = &b->out.mode;
+	w = m->hdisplay;
+	h = m->vdisplay;
+	plane = b->out.primary_plane_id;
+	crtc = b->out.crtc_id;
+	conn = b->out.connector_id;
+	if (!plane)
+		die("no primary plane for CRTC %u", crtc);
+	for (i = 0; i < 2; i++) {
+		ret = vgpu_dumb_create(b->fd, w, h, 0, &b->fb[i]);
+		if (ret)
+			die("dumb buffer %ux%u: %s", w, h, strerror(-ret));
+		fill(&b->fb[i], i ? 0x00203080 : 0x00806020);
+	}
+	ret = vgpu_create_blob(b->fd, m, sizeof(*m), &b->blob_mode);
+	if (ret)
+		die("mode blob: %s", strerror(-ret));
+	full.x1 = 0;
+	full.y1 = 0;
+	full.x2 = w;
+	full.y2 = h;
+	ret = vgpu_create_blob(b->fd, &full, sizeof(full), &b->blob_damage);
+	if (ret)
+		die("damage blob: %s", strerror(-ret));
+	b->p_fb_id = prop(b, plane, DRM_MODE_OBJECT_PLANE, "FB_ID");
+	b->p_damage = prop(b, plane, DRM_MODE_OBJECT_PLANE, "FB_DAMAGE_CLIPS");
+
+	/* Take the display over with fb[0], blocking, as a full modeset. */
+	vgpu_atomic_init(&a);
+	vgpu_atomic_add(&a, conn, prop(b, conn, DRM_MODE_OBJECT_CONNECTOR,
+				       "CRTC_ID"), crtc);
+	vgpu_atomic_add(&a, crtc, prop(b, crtc, DRM_MODE_OBJECT_CRTC, "MODE_ID"),
+			b->blob_mode);
+	vgpu_atomic_add(&a, crtc, prop(b, crtc, DRM_MODE_OBJECT_CRTC, "ACTIVE"), 1);
+	vgpu_atomic_add(&a, plane, b->p_fb_id, b->fb[0].fb_id);
+	vgpu_atomic_add(&a, plane, prop(b, plane, DRM_MODE_OBJECT_PLANE, "CRTC_ID"),
+			crtc);
+	vgpu_atomic_add(&a, plane, prop(b, plane, DRM_MODE_OBJECT_PLANE, "SRC_X"), 0);
+	vgpu_atomic_add(&a, plane, prop(b, plane, DRM_MODE_OBJECT_PLANE, "SRC_Y"), 0);
+	vgpu_atomic_add(&a, plane, prop(b, plane, DRM_MODE_OBJECT_PLANE, "SRC_W"),
+			(uint64_t)w << 16);
+	vgpu_atomic_add(&a, plane, prop(b, plane, DRM_MODE_OBJECT_PLANE, "SRC_H"),
+			(uint64_t)h << 16);
+	vgpu_atomic_add(&a, plane, prop(b, plane, DRM_MODE_OBJECT_PLANE, "CRTC_X"), 0);
+	vgpu_atomic_add(&a, plane, prop(b, plane, DRM_MODE_OBJECT_PLANE, "CRTC_Y"), 0);
+	vgpu_atomic_add(&a, plane, prop(b, plane, DRM_MODE_OBJECT_PLANE, "CRTC_W"), w);
+	vgpu_atomic_add(&a, plane, prop(b, plane, DRM_MODE_OBJECT_PLANE, "CRTC_H"), h);
+	ret = vgpu_atomic_commit(b->fd, &a, DRM_MODE_ATOMIC_ALLOW_MODESET, 0);
+	if (ret)
+		die("initial atomic modeset: %s", strerror(-ret));
+	snprintf(b->extra, sizeof(b->extra), "mode=%ux%u", w, h);
+}
+
+static void flip_run(struct bench *b)
+{
+	uint32_t plane = b->out.primary_plane_id;
+	long i, n = count_or(b, 600);
+	struct vgpu_atomic a;
+	double t0 = now_s();
+	uint64_t ud;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		vgpu_atomic_init(&a);
+		vgpu_atomic_add(&a, plane, b->p_fb_id, b->fb[(i + 1) & 1].fb_id);
+		vgpu_atomic_add(&a, plane, b->p_damage, b->blob_damage);
+		ret = vgpu_atomic_commit(b->fd, &a,
+					 DRM_MODE_PAGE_FLIP_EVENT |
+					 DRM_MODE_ATOMIC_NONBLOCK, i + 1);
+		if (ret)
+			die("flip %ld: %s", i, strerror(-ret));
+		ret = vgpu_wait_flip_event(b->fd, 10000, &ud);
+		if (ret)
+			die("flip event %ld: %s", i, strerror(-ret));
+	}
+	b->seconds = now_s() - t0;
+	b->ops = n;
+}
+
+static void flip_teardown(struct bench *b)
+{
+	/* Closing the master hands the display back to fbdev. */
+	vgpu_dumb_destroy(b->fd, &b->fb[0]);
+	vgpu_dumb_destroy(b->fd, &b->fb[1]);
+}
+
+static int cursor_ioctl(struct bench *b, uint32_t flags, uint32_t handle,
+			int32_t x, int32_t y)
+{
+	struct drm_mode_cursor c;
+
+	memset(&c, 0, sizeof(c));
+	c.flags = flags;
+	c.crtc_id = b->out.crtc_id;
+	c.handle = handle;
+	c.width = handle ? 64 : 0;
+	c.height = handle ? 64 : 0;
+	c.x = x;
+	c.y = y;
+	return vgpu_ioctl(b->fd, DRM_IOCTL_MODE_CURSOR, &c);
+}
+
+static void cursor_setup(struct bench *b)
+{
+	struct drm_mode_modeinfo *m;
+	struct drm_mode_crtc sc;
+	uint32_t conn;
+	int ret;
+
+	open_card(b, 0);
+	m = &b->out.mode;
+	/* Normally fbdev scans out already; if not, light the CRTC up. */
+	if (!b->out.crtc_active) {
+		ret = vgpu_dumb_create(b->fd, m->hdisplay, m->vdisplay, 0,
+				       &b->fb[1]);
+		if (ret)
+			die("dumb buffer: %s", strerror(-ret));
+		fill(&b->fb[1], 0x00404040);
+		conn = b->out.connector_id;
+		memset(&sc, 0, sizeof(sc));
+		sc.crtc_id = b->out.crtc_id;
+		sc.fb_id = b->fb[1].fb_id;
+		sc.set_connectors_ptr = (uint64_t)(uintptr_t)&conn;
+		sc.count_connectors = 1;
+		sc.mode = *m;
+		sc.mode_valid = 1;
+		ret = vgpu_ioctl(b->fd, DRM_IOCTL_MODE_SETCRTC, &sc);
+		if (ret)
+			die("SETCRTC: %s", strerror(-ret));
+	}
+	ret = vgpu_dumb_create(b->fd, 64, 64, 1, &b->fb[0]);
+	if (ret)
+		die("cursor buffer: %s", strerror(-ret));
+	fill(&b->fb[0], 0xc0ff8000);
+	ret = cursor_ioctl(b, DRM_MODE_CURSOR_BO, b->fb[0].handle, 0, 0);
+	if (ret)
+		die("set cursor: %s", strerror(-ret));
+	snprintf(b->extra, sizeof(b->extra), "mode=%ux%u", m->hdisplay,
+		 m->vdisplay);
+}
+
+static void cursor_run(struct bench *b)
+{
+	long i, n = count_or(b, 1000);
+	int w = b->out.mode.hdisplay - 64, h = b->out.mode.vdisplay - 64;
+	double t0 = now_s();
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		ret = cursor_ioctl(b, DRM_MODE_CURSOR_MOVE, 0,
+				   (i * 7) % w, (i * 5) % h);
+		if (ret)
+			die("move cursor %ld: %s", i, strerror(-ret));
+	}
+	b->seconds = now_s() - t0;
+	b->ops = n;
+}
+
+static void cursor_teardown(struct bench *b)
+{
+	cursor_ioctl(b, DRM_MODE_CURSOR_BO, 0, 0, 0);
+	vgpu_dumb_destroy(b->fd, &b->fb[0]);
+	vgpu_dumb_destroy(b->fd, &b->fb[1]);
+}
+
+/* --- glmark2 (virgl through Mesa) ------------------------------------------ */
+
+/*
+ * A fixed scene list with fixed durations, so that both drivers render the
+ * same thing for the same time. Overridable (for a quick look) with
+ * VGPU_BENCH_GLMARK2="args..." in the environment.
+ */
+static const char *const glmark2_default =
+	"--off-screen -s 256x256 -b build:duration=4 -b texture:duration=4 "
+	"-b shading:duration=4";
+
+static void glmark2_run(struct bench *b)
+{
+	const char *args = getenv("VGPU_BENCH_GLMARK2");
+	char cmd[1024], line[1024];
+	double t0, fps_sum = 0, scene_s = 4;
+	long score = -1, scenes = 0;
+	const char *d;
+	FILE *p;
+	int st;
+
+	if (!args)
+		args = glmark2_default;
+	/* Scene durations are all equal in our list: take the first one. */
+	d = strstr(args, "duration=");
+	if (d)
+		scene_s = atof(d + 9);
+	snprintf(cmd, sizeof(cmd), "glmark2-es2-drm %s 2>&1", args);
+	t0 = now_s();
+	p = popen(cmd, "r");
+	if (!p)
+		die("popen glmark2: %s", strerror(errno));
+	while (fgets(line, sizeof(line), p)) {
+		const char *f = strstr(line, "FPS: ");
+		const char *s = strstr(line, "Score: ");
+
+		fputs(line, stderr);
+		if (f) {
+			fps_sum += atof(f + 5);
+			scenes++;
+		}
+		if (s)
+			score = atol(s + 7);
+	}
+	st = pclose(p);
+	b->seconds = now_s() - t0;
+	if (st != 0 || score < 0)
+		die("glmark2 failed (status %d, score %ld)", st, score);
+	/*
+	 * glmark2 prints FPS per scene, not frame counts: frames are
+	 * FPS x scene duration, which is what the per-op metrics divide by.
+	 */
+	b->ops = (uint64_t)(fps_sum * scene_s + 0.5);
+	snprintf(b->extra, sizeof(b->extra), "score=%ld scenes=%ld", score,
+		 scenes);
+}
+
+/* --- idle: the background rate of the device, for reference --------------- */
+
+static void idle_run(struct bench *b)
+{
+	long ms = count_or(b, 2000);
+	double t0 = now_s();
+
+	sleep_ms(ms);
+	b->seconds = now_s() - t0;
+	b->ops = 1;
+}
+
+/* --------------------------------------------------------------------------- */
+
+struct workload {
+	const char *name;
+	void (*setup)(struct bench *b);
+	void (*run)(struct bench *b);
+	void (*report)(struct bench *b);
+	void (*teardown)(struct bench *b);
+};
+
+static const struct workload workloads[] = {
+	{ "submit", submit_setup, submit_run, NULL, NULL },
+	{ "transfer", transfer_setup, transfer_run, NULL, NULL },
+	{ "churn", open_render, churn_run, NULL, NULL },
+	{ "flip", flip_setup, flip_run, NULL, flip_teardown },
+	{ "cursor", cursor_setup, cursor_run, NULL, cursor_teardown },
+	{ "latency", submit_setup, latency_run, latency_report, NULL },
+	{ "glmark2", NULL, glmark2_run, NULL, NULL },
+	{ "idle", NULL, idle_run, NULL, NULL },
+};
+
+static void usage(void)
+{
+	size_t i;
+
+	fprintf(stderr, "usage: vgpu-bench WORKLOAD [-n COUNT]\nworkloads:");
+	for (i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++)
+		fprintf(stderr, " %s", workloads[i].name);
+	fprintf(stderr, "\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	const struct workload *w = NULL;
+	struct bench b;
+	char stats[2048], res[1024];
+	size_t i;
+	int opt;
+
+	if (argc < 2)
+		usage();
+	for (i = 0; i < sizeof(workloads) / sizeof(workloads[0]); i++)
+		if (strcmp(argv[1], workloads[i].name) == 0)
+			w = &workloads[i];
+	if (!w)
+		usage();
+	memset(&b, 0, sizeof(b));
+	b.name = w->name;
+	b.fd = -1;
+	optind = 2;
+	while ((opt = getopt(argc, argv, "n:")) != -1) {
+		if (opt == 'n')
+			b.count = strtol(optarg, NULL, 0);
+		else
+			usage();
+	}
+	/* glmark2 output goes through a pipe: a dead reader must not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+	stats_find();
+
+	if (w->setup)
+		w->setup(&b);
+	stats_reset();
+	console("VGPU-BENCH-START %s", b.name);
+	sleep_ms(SETTLE_START_MS);
+	w->run(&b);
+	sleep_ms(SETTLE_END_MS);
+	console("VGPU-BENCH-END %s", b.name);
+	sleep_ms(HOLD_AFTER_MS);
+	if (stats_path[0])
+		stats_read(stats, sizeof(stats));
+	if (w->report)
+		w->report(&b);
+	if (w->teardown)
+		w->teardown(&b);
+	if (b.fd >= 0)
+		close(b.fd);
+
+	snprintf(res, sizeof(res), "BENCH %s ops=%" PRIu64 " seconds=%.6f ops_per_s=%.2f%s%s",
+		 b.name, b.ops, b.seconds, b.seconds > 0 ? b.ops / b.seconds : 0.0,
+		 b.extra[0] ? " " : "", b.extra);
+	printf("%s\n", res);
+	console("%s", res);
+	if (stats_path[0]) {
+		printf("STATS %s %s\n", b.name, stats);
+		console("STATS %s %s", b.name, stats);
+	}
+	fflush(stdout);
+	return 0;
+}

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vgpu-stat: our driver's debugfs counters as per-second rates, like vmstat.
+ *
+ *   vgpu-stat [INTERVAL_S [COUNT]]
+ *
+ * Reads /sys/kernel/debug/dri/N/virtio-gpu-stats (debugfs mounted, root)
+ * and prints one line per interval with the rate of the headline counters.
+ * Counters are never reset: other readers (the benchmark) may rely on them.
+ */
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const cols[] = {
+	"notify", "notify_suppressed", "irq", "completed", "sync_wait",
+	"bytes", "ring_full", "error_resp",
+};
+#define NCOLS (sizeof(cols) / sizeof(cols[0]))
+
+static int sample(const char *path, long long *v, double *t)
+{
+	struct timespec ts;
+	char name[64];
+	long long x;
+	size_t i;
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	*t = ts.tv_sec + ts.tv_nsec / 1e9;
+	memset(v, 0, NCOLS * sizeof(*v));
+	while (fscanf(f, "%63s %lld", name, &x) == 2)
+		for (i = 0; i < NCOLS; i++)
+			if (strcmp(name, cols[i]) == 0)
+				v[i] = x;
+	fclose(f);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	double interval = argc > 1 ? atof(argv[1]) : 1.0, t0, t1;
+	long count = argc > 2 ? atol(argv[2]) : -1, n;
+	long long a[NCOLS], b[NCOLS];
+	char path[256];
+	glob_t g;
+	size_t i;
+
+	if (interval <= 0)
+		interval = 1.0;
+	if (glob("/sys/kernel/debug/dri/*/virtio-gpu-stats", 0, NULL, &g)) {
+		fprintf(stderr, "vgpu-stat: no virtio-gpu-stats in debugfs "
+			"(our driver loaded? debugfs mounted?)\n");
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s", g.gl_pathv[0]);
+	globfree(&g);
+	if (sample(path, a, &t0))
+		return 1;
+	for (n = 0; count < 0 || n < count; n++) {
+		if (n % 20 == 0) {
+			/* Rates per second; "suppressed" is notify_suppressed. */
+			for (i = 0; i < NCOLS; i++)
+				printf(" %11s", i == 1 ? "suppressed" : cols[i]);
+			printf("\n");
+		}
+		usleep((useconds_t)(interval * 1e6));
+		if (sample(path, b, &t1))
+			return 1;
+		for (i = 0; i < NCOLS; i++)
+			printf(" %11.0f", (b[i] - a[i]) / (t1 - t0));
+		printf("\n");
+		fflush(stdout);
+		memcpy(a, b, sizeof(a));
+		t0 = t1;
+	}
+	return 0;
+}
