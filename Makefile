@@ -20,11 +20,12 @@ endif
 VGPU := tests/vgpu.sh
 
 .PHONY: help run check expect roots module W1 sparse checkpatch build-checks \
-	c-tests guest clean clean-cache
+	c-tests guest clean clean-cache bench dkms-install dkms-uninstall
 
 help:
 	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
-	@echo "Other targets: expect roots module W1 sparse checkpatch build-checks c-tests"
+	@echo "Other targets: expect roots module W1 sparse checkpatch build-checks c-tests bench"
+	@echo "               dkms-install dkms-uninstall (on the machine that runs the driver)"
 	@echo "               guest CONFIG=<2d|2d-dual|virgl|virgl-blob|venus> clean clean-cache"
 
 run:
@@ -62,3 +63,21 @@ clean:
 
 clean-cache:
 	tests/vgpu.sh clean-cache
+
+# Ours vs the distro driver on the same QEMU, one table (tools/README.md).
+bench:
+	tools/bench/run.sh $(if $(QUICK),--quick)
+
+# Install on the machine that should run the driver (not the test host):
+# DKMS builds it for every installed kernel and rebuilds it on upgrades.
+DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+DKMS_SRC := /usr/src/virtio-gpu-ng-$(DKMS_VERSION)
+
+dkms-install:
+	mkdir -p $(DKMS_SRC)
+	cp -r Kbuild dkms.conf drivers include $(DKMS_SRC)/
+	dkms install virtio-gpu-ng/$(DKMS_VERSION)
+
+dkms-uninstall:
+	dkms remove virtio-gpu-ng/$(DKMS_VERSION) --all
+	rm -rf $(DKMS_SRC)
