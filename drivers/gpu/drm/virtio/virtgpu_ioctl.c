@@ -82,6 +82,21 @@ static int vgpu_getparam_ioctl(struct drm_device *dev, void *data,
 	return 0;
 }
 
+/*
+ * The end of every create ioctl: on success the file gets a handle and
+ * userspace the ids; either way the creation reference goes.
+ */
+static int vgpu_bo_publish(struct drm_file *file, struct vgpu_bo *bo, int ret,
+			   u32 *bo_handle, u32 *res_handle)
+{
+	if (!ret)
+		ret = drm_gem_handle_create(file, &bo->shmem.base, bo_handle);
+	if (!ret)
+		*res_handle = bo->res_id;
+	drm_gem_object_put(&bo->shmem.base);
+	return ret;
+}
+
 static int vgpu_resource_create_ioctl(struct drm_device *dev, void *data,
 				      struct drm_file *file)
 {
@@ -90,7 +105,6 @@ static int vgpu_resource_create_ioctl(struct drm_device *dev, void *data,
 	struct vgpu_file *vfile = file->driver_priv;
 	u64 size = rc->size ? rc->size : PAGE_SIZE;
 	struct vgpu_bo *bo;
-	u32 handle;
 	int ret;
 
 	if (!rc->width || !rc->height)
@@ -127,17 +141,8 @@ static int vgpu_resource_create_ioctl(struct drm_device *dev, void *data,
 	if (ret)
 		goto out_put;
 	ret = vgpu_bo_attach_backing(vgdev, bo, NULL);
-	if (ret)
-		goto out_put;
-
-	ret = drm_gem_handle_create(file, &bo->shmem.base, &handle);
-	if (ret)
-		goto out_put;
-	rc->bo_handle = handle;
-	rc->res_handle = bo->res_id;
 out_put:
-	drm_gem_object_put(&bo->shmem.base);
-	return ret;
+	return vgpu_bo_publish(file, bo, ret, &rc->bo_handle, &rc->res_handle);
 }
 
 static int vgpu_resource_info_ioctl(struct drm_device *dev, void *data,
@@ -427,7 +432,7 @@ static int vgpu_resource_create_blob_ioctl(struct drm_device *dev, void *data,
 	struct drm_virtgpu_resource_create_blob *rc = data;
 	struct vgpu_file *vfile = file->driver_priv;
 	struct virtio_gpu_mem_entry *ents = NULL;
-	u32 nents = 0, ctx_id = 0, handle;
+	u32 nents = 0, ctx_id = 0;
 	struct vgpu_bo *bo;
 	void *stream;
 	int ret;
@@ -474,20 +479,10 @@ static int vgpu_resource_create_blob_ioctl(struct drm_device *dev, void *data,
 	ret = vgpu_cmd_create_blob(vgdev, bo, ctx_id, rc->blob_id, ents, nents);
 	if (ret)
 		goto out_put;
-	if (bo->vram && bo->blob_flags & VIRTGPU_BLOB_FLAG_USE_MAPPABLE) {
+	if (bo->vram && bo->blob_flags & VIRTGPU_BLOB_FLAG_USE_MAPPABLE)
 		ret = vgpu_vram_map(vgdev, bo);
-		if (ret)
-			goto out_put;
-	}
-
-	ret = drm_gem_handle_create(file, &bo->shmem.base, &handle);
-	if (ret)
-		goto out_put;
-	rc->bo_handle = handle;
-	rc->res_handle = bo->res_id;
 out_put:
-	drm_gem_object_put(&bo->shmem.base);
-	return ret;
+	return vgpu_bo_publish(file, bo, ret, &rc->bo_handle, &rc->res_handle);
 }
 
 #define VGPU_CTX_PARAMS_ALL	(BIT(VIRTGPU_CONTEXT_PARAM_CAPSET_ID) | \
