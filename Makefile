@@ -5,7 +5,8 @@
 #   make run      boot a virgl guest with our driver and show a kmscube demo
 #   make check    build checks + our tests + IGT on every config, vs. distro
 # Switches: DRIVER=distro (the distro's in-tree module), CONFIGS="2d virgl",
-#           KVER=<headers release>, VGPU_CACHE=<dir>, VGPU_TRACE=1
+#           KVER=<headers release>, VGPU_CACHE=<dir>, VGPU_TRACE=1,
+#           VGPU_MODPARAMS="notify_delay_us=0" (our module's parameters)
 
 KVER ?= 6.12.117+deb13-amd64
 DRIVER ?= ours

@@ -68,6 +68,7 @@ cat >"$stage/config.env" <<ENV
 CONFIG=$config
 DRIVER=$driver
 IGT_DIR=$(cat "$image/igt-dir.txt")
+MODPARAMS='${VGPU_MODPARAMS:-}'
 ENV
 mke2fs -q -t ext4 -L vgpuwork -d "$stage" "$tmp/work.img" 256M
 

@@ -89,6 +89,12 @@ if [ "$DRIVER" = ours ]; then
         con "VGPU: driver=ours but no virtio-gpu.ko on the work disk"
     fi
 fi
+# Module parameters for ours (VGPU_MODPARAMS on the host), for every
+# modprobe of the run, reloads included.
+if [ "$DRIVER" = ours ] && [ -n "${MODPARAMS:-}" ]; then
+    echo "options virtio_gpu $MODPARAMS" >/etc/modprobe.d/vgpu-test.conf
+    con "VGPU: module parameters: $MODPARAMS"
+fi
 modfile=$(modinfo -n virtio-gpu 2>/dev/null)
 echo "$modfile" >"$OUT/module-file.txt"
 con "VGPU: modprobe virtio-gpu -> $modfile"
@@ -108,6 +114,12 @@ case "$DRIVER:$taint" in
         result "FAIL module/driver-selected [virtio_gpu not loaded]";;
     *) result "FAIL module/driver-selected [driver=ours but module taint is '$taint']";;
 esac
+# (set -f is on: list the directory instead of globbing it.)
+params=""
+for f in $(ls /sys/module/virtio_gpu/parameters 2>/dev/null); do
+    params="$params $f=$(cat "/sys/module/virtio_gpu/parameters/$f")"
+done
+con "VGPU: module parameters in effect:$params"
 # No udev: devtmpfs creates the nodes; wait for the probe to finish.
 i=0
 while [ ! -e /dev/dri/card0 ] && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
