@@ -110,10 +110,18 @@ static const struct drm_crtc_funcs vgpu_crtc_funcs = {
 static void vgpu_crtc_atomic_enable(struct drm_crtc *crtc,
 				    struct vgpu_atomic_state *state)
 {
+	const struct drm_display_mode *mode = &crtc->state->adjusted_mode;
 	struct vgpu_output *out = crtc_to_output(crtc);
-	int hz = drm_mode_vrefresh(&crtc->state->adjusted_mode);
 
-	out->frame_ns = div_u64(NSEC_PER_SEC, hz > 0 ? hz : 60);
+	/*
+	 * The exact frame time of the modeline, not 1 / rounded refresh
+	 * rate: clients measure vblank intervals against the modeline.
+	 */
+	if (mode->clock > 0 && mode->htotal > 0 && mode->vtotal > 0)
+		out->frame_ns = div_u64((u64)mode->htotal * mode->vtotal *
+					1000000, mode->clock);
+	else
+		out->frame_ns = div_u64(NSEC_PER_SEC, 60);
 	out->vblank_epoch = ktime_get();
 	drm_crtc_vblank_on(crtc);
 }
