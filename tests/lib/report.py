@@ -11,6 +11,10 @@ Counting (the final "N passed, N failed, N skipped" line):
            and does not PASS here (regression, also when missing); a FAIL that
            the distro does not also FAIL; a config that could not run at all
   skipped  SKIPs, and FAILs the distro driver shares (known failures)
+  known    FAILs of ours listed with a reason in EXPECTDIR/known-failures
+           (a test ours fails and the distro driver cannot run): counted
+           with the skipped, and every one printed with its reason, so that
+           they stay in sight instead of being left out of the run
 """
 import os
 import sys
@@ -51,9 +55,32 @@ def expect(rundir, expdir, configs):
         print("%-11s %6d %6d %6d" % (cfg, c["PASS"], c["SKIP"], c["FAIL"]))
 
 
+def read_known(expdir):
+    """Lines 'NAME REASON' ('#' comments); NAME may end in '*'."""
+    known = []
+    path = os.path.join(expdir, "known-failures")
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                line = line.strip()
+                if line and not line.startswith("#"):
+                    name, _, why = line.partition(" ")
+                    known.append((name, why.strip()))
+    return known
+
+
+def known_reason(known, name):
+    for pat, why in known:
+        if name == pat or (pat.endswith("*") and name.startswith(pat[:-1])):
+            return why
+    return None
+
+
 def check(rundir, expdir, driver, configs):
     passed = failed = skipped = 0
     lines = []
+    known_lines = []
+    known = read_known(expdir) if driver == "ours" else []
     build = read_results(os.path.join(rundir, "build", "results.txt"))
     for name, (st, why) in sorted(build.items()):
         if st == "PASS":
@@ -86,6 +113,10 @@ def check(rundir, expdir, driver, configs):
                 passed += 1
                 if est != "PASS" and est != "NONE":
                     fixed += 1
+            elif st == "FAIL" and est != "PASS" and known_reason(known, name):
+                skipped += 1
+                known_lines.append("KNOWN %s:%s [distro %s] %s"
+                                   % (cfg, name, est, known_reason(known, name)))
             elif est == "PASS" or (st == "FAIL" and est != "FAIL"):
                 failed += 1
                 regress += est == "PASS"
@@ -104,6 +135,11 @@ def check(rundir, expdir, driver, configs):
         o = co if isinstance(co, str) else "%d/%d/%d" % (co["PASS"], co["SKIP"], co["FAIL"])
         e = "%d/%d/%d" % (ce["PASS"], ce["SKIP"], ce["FAIL"]) if ce["PASS"] + ce["SKIP"] + ce["FAIL"] else "no expectation"
         print("%-11s | %-20s | %-20s | %10d | %5d" % (cfg, o, e, regress, fixed))
+    if known_lines:
+        print()
+        print("Known failures of ours (tests/expect/known-failures):")
+        for line in known_lines:
+            print("  " + line)
     if lines:
         print()
         print("Failures:")
