@@ -57,6 +57,7 @@ make_runlist() {
             echo "c $p timeout=120"
         done
         echo "sh reload timeout=300"
+        echo "sh unplug timeout=120"
         sed -e 's/#.*//' -e '/^[[:space:]]*$/d' -e 's/^/igt /' tests/igt.list
     } >"$1"
 }

@@ -415,6 +415,8 @@ static void test_threads(void)
 #define NUM_RINGS	4
 #define RING_SUBMITS	400
 
+static int rings_stuck;	/* rings-interleaved left fences unsignalled */
+
 static void test_rings(void)
 {
 	const char *name = "rings-interleaved";
@@ -432,6 +434,17 @@ static void test_rings(void)
 
 	if (!ft.virgl || !ft.ctx_init || !ft.virgl_capset) {
 		skip(name, "host has no CONTEXT_INIT with a virgl capset");
+		return;
+	}
+	/*
+	 * virglrenderer 1.1 refuses fences on rings other than 0 of a virgl
+	 * context (vrend_decode_ctx_submit_fence: EINVAL) and QEMU 10.0 drops
+	 * that error, so those commands are never answered, with either
+	 * driver. Only the rings of a context type the host can fence per
+	 * ring would test anything; run it where the host can.
+	 */
+	if (!getenv("VGPU_STRESS_RINGS")) {
+		skip(name, "host never answers fences on rings > 0 of virgl contexts (virglrenderer 1.1); VGPU_STRESS_RINGS=1 forces it");
 		return;
 	}
 	fd = open_render();
@@ -461,9 +474,23 @@ static void test_rings(void)
 	}
 	ret = drmSyncobjWait(fd, sync, NUM_RINGS,
 			     now_ns() + (int64_t)WAIT_MS * 1000000ll,
-			     DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL, NULL);
-	check(name, !ret, "drmSyncobjWait on the %d rings' last fences: %s",
-	      NUM_RINGS, ename(ret ? errno : 0));
+			     DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL, NULL) ? errno : 0;
+	if (!ret) {
+		pass(name);
+	} else {
+		/* Which rings are stuck: each on its own, briefly. */
+		char stuck[64] = "";
+		size_t len = 0;
+
+		for (i = 0; i < NUM_RINGS; i++)
+			if (drmSyncobjWait(fd, &sync[i], 1,
+					   now_ns() + 100000000ll, 0, NULL))
+				len += snprintf(stuck + len, sizeof(stuck) - len,
+						" %d", i);
+		rings_stuck = 1;
+		fail(name, "drmSyncobjWait on the %d rings' last fences: %s; not signalled on ring(s)%s (capset %d)",
+		     NUM_RINGS, ename(ret), len ? stuck : " none", ft.virgl_capset);
+	}
 out:
 	for (i = 0; i < NUM_RINGS; i++)
 		if (sync[i])
@@ -647,7 +674,7 @@ static void test_client_killed(struct client *c)
 {
 	const char *name = "client-killed-mid-batch";
 	const char *what;
-	int pfd[2], status, ret;
+	int pfd[2], status = 0, ret;
 	char ch;
 	pid_t pid;
 	ssize_t n;
@@ -708,8 +735,9 @@ static void test_queues_drain(void)
 		sleep_ms(50);
 	printf("INFO stress/notify %lld completed %lld ring_full %lld\n",
 	       stat_get("notify"), stat_get("completed"), stat_get("ring_full"));
-	check(name, inflight == 0, "inflight_ctrl still %lld after 5 s",
-	      inflight);
+	check(name, inflight == 0, "inflight_ctrl still %lld after 5 s%s",
+	      inflight, rings_stuck ?
+	      " (rings-interleaved left commands unanswered)" : "");
 }
 
 /* ----------------------------------------------------------- extra modes */

@@ -89,7 +89,7 @@ if tenths_wait 200 client_gone; then
     fi
     echo "# client: $line"
 else
-    st=$(cat "/proc/$pid/stack" 2>/dev/null | head -5 | tr '\n' ' ')
+    st=$(head -5 "/proc/$pid/stack" 2>/dev/null | tr '\n' ' ')
     echo "FAIL client-got-enodev [client still running 20 s after the unbind; state $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null); stack: $st]"
     kill -KILL "$pid" 2>/dev/null
     if tenths_wait 100 client_gone; then
