@@ -15,6 +15,7 @@
 #include <xf86drmMode.h>
 #include <drm_fourcc.h>
 
+#include "vgpu_drm.h"
 #include "vgpu_test.h"
 
 #define MAX_OUT		8
@@ -39,30 +40,6 @@ static int atomic;
 static struct output outs[MAX_OUT];
 static int nouts;
 static drmModeResPtr res;
-
-static const char *ename(int e)
-{
-	return e ? strerror(e) : "success";
-}
-
-static uint32_t prop_id(uint32_t obj, uint32_t type, const char *name)
-{
-	drmModeObjectPropertiesPtr props;
-	uint32_t id = 0, i;
-
-	props = drmModeObjectGetProperties(fd, obj, type);
-	if (!props)
-		return 0;
-	for (i = 0; i < props->count_props && !id; i++) {
-		drmModePropertyPtr p = drmModeGetProperty(fd, props->props[i]);
-
-		if (p && !strcmp(p->name, name))
-			id = p->prop_id;
-		drmModeFreeProperty(p);
-	}
-	drmModeFreeObjectProperties(props);
-	return id;
-}
 
 static uint64_t prop_value(uint32_t obj, uint32_t type, const char *name,
 			   int *found)
@@ -91,7 +68,7 @@ static uint64_t prop_value(uint32_t obj, uint32_t type, const char *name,
 static int add(drmModeAtomicReqPtr req, uint32_t obj, uint32_t type,
 	       const char *name, uint64_t val)
 {
-	uint32_t id = prop_id(obj, type, name);
+	uint32_t id = vgpu_prop_id(fd, obj, type, name);
 
 	if (!id)
 		return -1;

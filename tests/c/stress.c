@@ -31,6 +31,7 @@
 #include <xf86drm.h>
 
 #include "virtgpu_drm.h"
+#include "vgpu_drm.h"
 #include "vgpu_test.h"
 
 #define NOP_CMD		0u	/* VIRGL_CMD0(VIRGL_CCMD_NOP, 0, 0) */
@@ -48,34 +49,6 @@ struct features {
 static struct features ft;
 static const uint32_t nop_stream[1] = { NOP_CMD };
 
-/* Returns 0 or the errno of the ioctl (EINTR/EAGAIN are retried). */
-static int xioctl(int fd, unsigned long req, void *arg)
-{
-	return drmIoctl(fd, req, arg) ? errno : 0;
-}
-
-static const char *ename(int e)
-{
-	static __thread char buf[4][32];
-	static __thread int n;
-	char *b = buf[n++ % 4];
-
-	switch (e) {
-	case 0: return "success";
-	case EINVAL: return "EINVAL";
-	case ENOENT: return "ENOENT";
-	case ENODEV: return "ENODEV";
-	case ENOMEM: return "ENOMEM";
-	case EBUSY: return "EBUSY";
-	case ETIME: return "ETIME";
-	case ETIMEDOUT: return "ETIMEDOUT";
-	case EIO: return "EIO";
-	case EOPNOTSUPP: return "EOPNOTSUPP";
-	}
-	snprintf(b, sizeof(buf[0]), "errno %d", e);
-	return b;
-}
-
 static int64_t now_ns(void)
 {
 	struct timespec ts;
@@ -90,46 +63,6 @@ static void sleep_ms(int ms)
 
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
-}
-
-static int open_node(const char *fmt, int first, int last)
-{
-	char path[64];
-	int i, fd;
-
-	for (i = first; i <= last; i++) {
-		drmVersionPtr v;
-
-		snprintf(path, sizeof(path), fmt, i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		v = drmGetVersion(fd);
-		if (v && !strcmp(v->name, "virtio_gpu")) {
-			drmFreeVersion(v);
-			return fd;
-		}
-		if (v)
-			drmFreeVersion(v);
-		close(fd);
-	}
-	return -1;
-}
-
-static int open_render(void)
-{
-	return open_node("/dev/dri/renderD%d", 128, 191);
-}
-
-static int getparam(int fd, uint64_t param, int *val)
-{
-	struct drm_virtgpu_getparam gp = {
-		.param = param,
-		.value = (uintptr_t)val,
-	};
-
-	*val = 0;
-	return xioctl(fd, DRM_IOCTL_VIRTGPU_GETPARAM, &gp);
 }
 
 static void probe(int fd)

@@ -20,6 +20,7 @@
 #include <xf86drm.h>
 
 #include "virtgpu_drm.h"
+#include "vgpu_drm.h"
 #include "vgpu_test.h"
 
 #define BAD_PTR		8ull	/* never mapped: the zero page is not */
@@ -40,79 +41,10 @@ struct features {
 static struct features ft;
 static const char *no_3d = "host has no 3D (3D_FEATURES == 0)";
 
-/* Returns 0 or the errno of the ioctl (EINTR/EAGAIN are retried). */
-static int xioctl(int fd, unsigned long req, void *arg)
-{
-	return drmIoctl(fd, req, arg) ? errno : 0;
-}
-
-static const char *ename(int e)
-{
-	static char buf[8][32];
-	static int n;
-	char *b = buf[n++ % 8];
-
-	switch (e) {
-	case 0: return "success";
-	case EINVAL: return "EINVAL";
-	case EFAULT: return "EFAULT";
-	case ENOENT: return "ENOENT";
-	case EOPNOTSUPP: return "EOPNOTSUPP";
-	case EEXIST: return "EEXIST";
-	case EBUSY: return "EBUSY";
-	case ENOMEM: return "ENOMEM";
-	case ENOSYS: return "ENOSYS";
-	case EPERM: return "EPERM";
-	case EACCES: return "EACCES";
-	}
-	snprintf(b, sizeof(buf[0]), "errno %d", e);
-	return b;
-}
-
 /* expect(name, got, want): the one-errno check of an invalid-input test. */
 static void expect(const char *name, int got, int want)
 {
 	check(name, got == want, "expected %s, got %s", ename(want), ename(got));
-}
-
-static int open_node(const char *fmt, int first, int last)
-{
-	char path[64];
-	int i, fd;
-
-	for (i = first; i <= last; i++) {
-		drmVersionPtr v;
-
-		snprintf(path, sizeof(path), fmt, i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		v = drmGetVersion(fd);
-		if (v && !strcmp(v->name, "virtio_gpu")) {
-			drmFreeVersion(v);
-			return fd;
-		}
-		if (v)
-			drmFreeVersion(v);
-		close(fd);
-	}
-	return -1;
-}
-
-static int open_render(void)
-{
-	return open_node("/dev/dri/renderD%d", 128, 191);
-}
-
-static int getparam(int fd, uint64_t param, int *val)
-{
-	struct drm_virtgpu_getparam gp = {
-		.param = param,
-		.value = (uintptr_t)val,
-	};
-
-	*val = 0;
-	return xioctl(fd, DRM_IOCTL_VIRTGPU_GETPARAM, &gp);
 }
 
 static void probe(int fd)

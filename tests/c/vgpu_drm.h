@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * DRM helpers shared by the guest-side C tests: finding our device,
+ * ioctls that report an errno, GETPARAM, KMS property lookup.
+ */
+#ifndef VGPU_DRM_H
+#define VGPU_DRM_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <xf86drm.h>
+#include <xf86drmMode.h>
+
+#include "virtgpu_drm.h"
+
+/* Returns 0 or the errno of the ioctl (EINTR/EAGAIN are retried). */
+static inline int xioctl(int fd, unsigned long req, void *arg)
+{
+	return drmIoctl(fd, req, arg) ? errno : 0;
+}
+
+/* A short name for an errno, for result lines; thread-safe. */
+static inline const char *ename(int e)
+{
+	static __thread char buf[8][32];
+	static __thread int n;
+	char *b = buf[n++ % 8];
+
+	switch (e) {
+	case 0: return "success";
+	case EINVAL: return "EINVAL";
+	case EFAULT: return "EFAULT";
+	case ENOENT: return "ENOENT";
+	case ENODEV: return "ENODEV";
+	case EOPNOTSUPP: return "EOPNOTSUPP";
+	case EEXIST: return "EEXIST";
+	case EBUSY: return "EBUSY";
+	case ENOMEM: return "ENOMEM";
+	case ENOSYS: return "ENOSYS";
+	case EPERM: return "EPERM";
+	case EACCES: return "EACCES";
+	case ETIME: return "ETIME";
+	case ETIMEDOUT: return "ETIMEDOUT";
+	case EIO: return "EIO";
+	}
+	snprintf(b, sizeof(buf[0]), "errno %d", e);
+	return b;
+}
+
+/* Opens the first node of @fmt (numbered @first..@last) run by virtio_gpu. */
+static inline int open_node(const char *fmt, int first, int last)
+{
+	char path[64];
+	int i, fd;
+
+	for (i = first; i <= last; i++) {
+		drmVersionPtr v;
+
+		snprintf(path, sizeof(path), fmt, i);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		v = drmGetVersion(fd);
+		if (v && !strcmp(v->name, "virtio_gpu")) {
+			drmFreeVersion(v);
+			return fd;
+		}
+		if (v)
+			drmFreeVersion(v);
+		close(fd);
+	}
+	return -1;
+}
+
+static inline int open_render(void)
+{
+	return open_node("/dev/dri/renderD%d", 128, 191);
+}
+
+/* GETPARAM writes an int, whatever the __u64 in the struct suggests. */
+static inline int getparam(int fd, uint64_t param, int *val)
+{
+	struct drm_virtgpu_getparam gp = {
+		.param = param,
+		.value = (uintptr_t)val,
+	};
+
+	*val = 0;
+	return xioctl(fd, DRM_IOCTL_VIRTGPU_GETPARAM, &gp);
+}
+
+/* The id of property @name of KMS object @obj, or 0. */
+static inline uint32_t vgpu_prop_id(int fd, uint32_t obj, uint32_t type,
+				    const char *name)
+{
+	drmModeObjectPropertiesPtr props;
+	uint32_t id = 0, i;
+
+	props = drmModeObjectGetProperties(fd, obj, type);
+	if (!props)
+		return 0;
+	for (i = 0; i < props->count_props && !id; i++) {
+		drmModePropertyPtr p = drmModeGetProperty(fd, props->props[i]);
+
+		if (p && !strcmp(p->name, name))
+			id = p->prop_id;
+		drmModeFreeProperty(p);
+	}
+	drmModeFreeObjectProperties(props);
+	return id;
+}
+
+#endif
