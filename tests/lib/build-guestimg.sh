@@ -8,7 +8,7 @@ set -eu
 . "$(dirname "$0")/common.sh"
 out="$1"
 root="$out/root"
-command -v debootstrap >/dev/null || die "debootstrap is missing on the host: apt-get install debootstrap"
+need_debootstrap
 hostroot="$(hostroot_path)"
 
 t0=$SECONDS

@@ -19,6 +19,19 @@ export VGPU_SRC VGPU_CACHE KVER
 log() { printf '[vgpu %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
+# The host tools the roots are built with. A fresh machine may lack
+# debootstrap: install it from the host's own apt sources (which stay as
+# they are) when we can, as the one change the harness makes to the host.
+need_debootstrap() {
+    command -v debootstrap >/dev/null && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        log "installing debootstrap on the host (apt-get install debootstrap)"
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap; } \
+            >&2 || die "could not install debootstrap"
+    fi
+    command -v debootstrap >/dev/null || die "debootstrap is missing on the host: apt-get install debootstrap"
+}
+
 # True when running inside the host root (the marker is written at build time).
 in_hostroot() { [ -e /.vgpu-hostroot ]; }
 
