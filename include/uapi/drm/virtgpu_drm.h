@@ -19,7 +19,9 @@ extern "C" {
  * The ioctls numbered 0x01 to 0x0b are the upstream virtio-gpu ABI, kept
  * byte for byte: the numbers, the structure layouts and the flag values are
  * exactly those that Mesa (virgl, venus), minigbm and IGT already use, so
- * userspace built against either header runs on either driver.
+ * userspace built against either header runs on either driver. The member
+ * names are kept as well, so that the same userspace source compiles against
+ * either header; the structure bodies therefore read as upstream's do.
  *
  * Rules for everything in this file, old and new:
  *
