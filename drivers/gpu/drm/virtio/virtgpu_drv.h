@@ -131,7 +131,6 @@ struct vgpu_cmd {
 	struct completion completion;
 	/** @sg: scatterlist of a vmalloc'ed payload, one entry per page. */
 	struct scatterlist *sg;
-	unsigned int sg_nents;
 	struct virtio_gpu_ctrl_hdr resp_inline;
 	union {
 		struct virtio_gpu_ctrl_hdr hdr;
@@ -205,11 +204,7 @@ struct vgpu_fence {
 	struct vgpu_device *vgdev;
 	/** @link: entry on &vgpu_fence_ctx.pending while unsignalled. */
 	struct list_head link;
-	/** @timeline: key of the timeline; earlier ids on it complete first. */
-	u64 timeline;
-	/** @ctx_id: host context, 0 for kernel fences. */
-	u32 ctx_id;
-	/** @ring_idx: ring of @ctx_id, valid when @use_ring. */
+	/** @ring_idx: ring of the host context, valid when @use_ring. */
 	u32 ring_idx;
 	bool use_ring;
 	/** @event: DRM event to post when signalled, or NULL. */
@@ -232,7 +227,7 @@ struct vgpu_fence_ctx {
 };
 
 struct vgpu_fence *vgpu_fence_alloc(struct vgpu_device *vgdev, u64 dma_ctx,
-				    u32 ctx_id, u32 ring_idx, bool use_ring);
+				    u32 ring_idx, bool use_ring);
 void vgpu_fence_emit(struct vgpu_device *vgdev, struct virtio_gpu_ctrl_hdr *hdr,
 		     struct vgpu_fence *fence);
 void vgpu_fence_complete(struct vgpu_device *vgdev, struct vgpu_fence *fence,
@@ -309,8 +304,6 @@ struct vgpu_bo {
 	struct drm_gem_shmem_object shmem;
 	/** @res_id: host resource id, 0 while the host knows none. */
 	u32 res_id;
-	/** @host3d: a virgl resource (RESOURCE_CREATE on a 3D device). */
-	bool host3d;
 	/** @dumb: a dumb buffer, scanned out through 2D transfers. */
 	bool dumb;
 	/** @blob_mem: VIRTGPU_BLOB_MEM_* for blobs, 0 otherwise. */

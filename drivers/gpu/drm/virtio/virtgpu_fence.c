@@ -56,9 +56,8 @@ static const struct dma_fence_ops vgpu_fence_ops = {
 /**
  * vgpu_fence_alloc() - allocate an unemitted fence
  * @vgdev: the device
- * @dma_ctx: dma-fence context (timeline) of the fence
- * @ctx_id: host context id, 0 for the kernel
- * @ring_idx: ring of that context
+ * @dma_ctx: dma-fence context of the fence: its timeline
+ * @ring_idx: ring of the host context
  * @use_ring: whether @ring_idx is passed to the host
  *
  * The fence gets its id when it is emitted with a command.
@@ -67,7 +66,7 @@ static const struct dma_fence_ops vgpu_fence_ops = {
  * Return: the fence with one reference, or NULL.
  */
 struct vgpu_fence *vgpu_fence_alloc(struct vgpu_device *vgdev, u64 dma_ctx,
-				    u32 ctx_id, u32 ring_idx, bool use_ring)
+				    u32 ring_idx, bool use_ring)
 {
 	struct vgpu_fence *fence = kzalloc(sizeof(*fence), GFP_KERNEL);
 
@@ -78,8 +77,6 @@ struct vgpu_fence *vgpu_fence_alloc(struct vgpu_device *vgdev, u64 dma_ctx,
 		       dma_ctx, 0);
 	INIT_LIST_HEAD(&fence->link);
 	fence->vgdev = vgdev;
-	fence->timeline = dma_ctx;
-	fence->ctx_id = ctx_id;
 	fence->ring_idx = ring_idx;
 	fence->use_ring = use_ring;
 	return fence;
@@ -156,7 +153,7 @@ void vgpu_fence_complete(struct vgpu_device *vgdev, struct vgpu_fence *fence,
 	list_for_each_entry_safe(f, next, &vgdev->fences.pending, link) {
 		if (f->base.seqno > id)
 			break;
-		if (f->timeline != fence->timeline)
+		if (f->base.context != fence->base.context)
 			continue;
 		dma_fence_signal_locked(&f->base);
 		list_move_tail(&f->link, &done);

@@ -132,7 +132,6 @@ static int vgpu_resource_create_ioctl(struct drm_device *dev, void *data,
 	if (ret)
 		goto out_put;
 	if (vgdev->has_virgl) {
-		bo->host3d = true;
 		ret = vgpu_cmd_create_3d(vgdev, bo, rc, vfile->ctx_id, NULL);
 	} else {
 		ret = vgpu_cmd_create_2d(vgdev, bo, rc->format, rc->width,
@@ -226,7 +225,7 @@ static int vgpu_transfer(struct drm_device *dev, struct drm_file *file,
 	}
 
 	ret = -ENOMEM;
-	fence = vgpu_fence_alloc(vgdev, vgdev->fences.kernel_ctx, 0, 0, false);
+	fence = vgpu_fence_alloc(vgdev, vgdev->fences.kernel_ctx, 0, false);
 	if (!fence)
 		goto out_put;
 

@@ -230,9 +230,8 @@ static int vgpu_submit_make_fence(struct vgpu_submit *s)
 	struct drm_virtgpu_execbuffer *args = s->args;
 	struct vgpu_file *vfile = s->vfile;
 	bool ring = args->flags & VIRTGPU_EXECBUF_RING_IDX;
-	struct drm_pending_event *ev;
 
-	s->fence = vgpu_fence_alloc(s->vgdev, s->dma_ctx, vfile->ctx_id,
+	s->fence = vgpu_fence_alloc(s->vgdev, s->dma_ctx,
 				    ring ? args->ring_idx : 0, ring);
 	if (!s->fence)
 		return -ENOMEM;
@@ -254,8 +253,7 @@ static int vgpu_submit_make_fence(struct vgpu_submit *s)
 			kfree(e);
 			return ret;
 		}
-		ev = &e->base;
-		s->fence->event = ev;
+		s->fence->event = &e->base;
 	}
 
 	if (args->flags & VIRTGPU_EXECBUF_FENCE_FD_OUT) {

@@ -236,7 +236,6 @@ static int vgpu_cmd_map_payload(struct vgpu_cmd *cmd)
 		p += chunk;
 		left -= chunk;
 	}
-	cmd->sg_nents = n;
 	return 0;
 }
 
