@@ -39,13 +39,6 @@
 #define STATS		"/sys/kernel/debug/dri/0/virtio-gpu-stats"
 #define PARAM_DELAY	"/sys/module/virtio_gpu/parameters/notify_delay_us"
 
-struct features {
-	int virgl;
-	int ctx_init;
-	unsigned int capsets;
-	int virgl_capset;	/* 2 (VIRGL2) or 1 (VIRGL) or 0 */
-};
-
 static struct features ft;
 static const uint32_t nop_stream[1] = { NOP_CMD };
 
@@ -63,22 +56,6 @@ static void sleep_ms(int ms)
 
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
-}
-
-static void probe(int fd)
-{
-	int v;
-
-	ft.virgl = !getparam(fd, VIRTGPU_PARAM_3D_FEATURES, &v) && v;
-	ft.ctx_init = !getparam(fd, VIRTGPU_PARAM_CONTEXT_INIT, &v) && v;
-	ft.capsets = !getparam(fd, VIRTGPU_PARAM_SUPPORTED_CAPSET_IDs, &v) ?
-		     (unsigned int)v : 0;
-	if (ft.capsets & (1u << 2))
-		ft.virgl_capset = 2;
-	else if (ft.capsets & (1u << 1))
-		ft.virgl_capset = 1;
-	printf("# features: 3d %d context_init %d capsets 0x%x\n",
-	       ft.virgl, ft.ctx_init, ft.capsets);
 }
 
 /* ------------------------------------------------------------- the work */
@@ -741,7 +718,7 @@ int main(int argc, char **argv)
 
 	fd = open_render();
 	if (fd >= 0)
-		probe(fd);
+		probe_features(fd, &ft);
 	if (argc > 1 && !strcmp(argv[1], "--dumb"))
 		return dumb();
 	if (argc > 1 && !strcmp(argv[1], "--hold-and-submit")) {

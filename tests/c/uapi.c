@@ -28,16 +28,6 @@
 #define NOP_CMD		0u	/* VIRGL_CMD0(VIRGL_CCMD_NOP, 0, 0) */
 #define PAGE		4096u
 
-struct features {
-	int virgl;
-	int query_fix;
-	int blob;
-	int host_visible;
-	int ctx_init;
-	unsigned int capsets;
-	int virgl_capset;	/* 2 (VIRGL2) or 1 (VIRGL) or 0 */
-};
-
 static struct features ft;
 static const char *no_3d = "host has no 3D (3D_FEATURES == 0)";
 
@@ -45,25 +35,6 @@ static const char *no_3d = "host has no 3D (3D_FEATURES == 0)";
 static void expect(const char *name, int got, int want)
 {
 	check(name, got == want, "expected %s, got %s", ename(want), ename(got));
-}
-
-static void probe(int fd)
-{
-	int v;
-
-	ft.virgl = !getparam(fd, VIRTGPU_PARAM_3D_FEATURES, &v) && v;
-	ft.query_fix = !getparam(fd, VIRTGPU_PARAM_CAPSET_QUERY_FIX, &v) ? v : -1;
-	ft.blob = !getparam(fd, VIRTGPU_PARAM_RESOURCE_BLOB, &v) && v;
-	ft.host_visible = !getparam(fd, VIRTGPU_PARAM_HOST_VISIBLE, &v) && v;
-	ft.ctx_init = !getparam(fd, VIRTGPU_PARAM_CONTEXT_INIT, &v) && v;
-	ft.capsets = !getparam(fd, VIRTGPU_PARAM_SUPPORTED_CAPSET_IDs, &v) ?
-		     (unsigned int)v : 0;
-	if (ft.capsets & (1u << 2))
-		ft.virgl_capset = 2;
-	else if (ft.capsets & (1u << 1))
-		ft.virgl_capset = 1;
-	printf("# features: 3d %d blob %d host_visible %d context_init %d capsets 0x%x\n",
-	       ft.virgl, ft.blob, ft.host_visible, ft.ctx_init, ft.capsets);
 }
 
 /* ---------------------------------------------------------------- GETPARAM */
@@ -1011,7 +982,7 @@ int main(void)
 		fail("open", "no virtio_gpu render node");
 		return vgpu_exit();
 	}
-	probe(fd);
+	probe_features(fd, &ft);
 	test_getparam(fd);
 	test_resource_create(fd);
 	test_map(fd);

@@ -94,6 +94,34 @@ static inline int getparam(int fd, uint64_t param, int *val)
 	return xioctl(fd, DRM_IOCTL_VIRTGPU_GETPARAM, &gp);
 }
 
+/* What the host offers, as GETPARAM reports it. */
+struct features {
+	int virgl;
+	int query_fix;		/* -1 when the query failed */
+	int blob;
+	int host_visible;
+	int ctx_init;
+	unsigned int capsets;
+	int virgl_capset;	/* 2 (VIRGL2) or 1 (VIRGL) or 0 */
+};
+
+static inline void probe_features(int fd, struct features *f)
+{
+	int v;
+
+	f->virgl = !getparam(fd, VIRTGPU_PARAM_3D_FEATURES, &v) && v;
+	f->query_fix = !getparam(fd, VIRTGPU_PARAM_CAPSET_QUERY_FIX, &v) ? v : -1;
+	f->blob = !getparam(fd, VIRTGPU_PARAM_RESOURCE_BLOB, &v) && v;
+	f->host_visible = !getparam(fd, VIRTGPU_PARAM_HOST_VISIBLE, &v) && v;
+	f->ctx_init = !getparam(fd, VIRTGPU_PARAM_CONTEXT_INIT, &v) && v;
+	f->capsets = !getparam(fd, VIRTGPU_PARAM_SUPPORTED_CAPSET_IDs, &v) ?
+		     (unsigned int)v : 0;
+	f->virgl_capset = f->capsets & (1u << 2) ? 2 :
+			  f->capsets & (1u << 1) ? 1 : 0;
+	printf("# features: 3d %d blob %d host_visible %d context_init %d capsets 0x%x\n",
+	       f->virgl, f->blob, f->host_visible, f->ctx_init, f->capsets);
+}
+
 /* The id of property @name of KMS object @obj, or 0. */
 static inline uint32_t vgpu_prop_id(int fd, uint32_t obj, uint32_t type,
 				    const char *name)

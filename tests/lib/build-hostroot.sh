@@ -5,13 +5,7 @@ set -eu
 . "$(dirname "$0")/common.sh"
 out="$1"
 root="$out/root"
-need_debootstrap
-
-t0=$SECONDS
-log "debootstrap trixie (minbase) -> $root"
-debootstrap --variant=minbase trixie "$root" "$DEBIAN_MIRROR" >"$out/debootstrap.log" 2>&1 \
-    || { tail -20 "$out/debootstrap.log" >&2; die "debootstrap failed"; }
-log "debootstrap took $((SECONDS - t0)) s"
+bootstrap_trixie "$root" "$out/debootstrap.log"
 
 cat >"$root/etc/apt/sources.list" <<SRC
 deb $DEBIAN_MIRROR trixie main

@@ -32,6 +32,16 @@ need_debootstrap() {
     command -v debootstrap >/dev/null || die "debootstrap is missing on the host: apt-get install debootstrap"
 }
 
+# bootstrap_trixie ROOT LOG: a minimal Debian trixie in ROOT, both roots' start.
+bootstrap_trixie() {
+    local t0=$SECONDS
+    need_debootstrap
+    log "debootstrap trixie (minbase) -> $1"
+    debootstrap --variant=minbase trixie "$1" "$DEBIAN_MIRROR" >"$2" 2>&1 \
+        || { tail -20 "$2" >&2; die "debootstrap failed"; }
+    log "debootstrap took $((SECONDS - t0)) s"
+}
+
 # True when running inside the host root (the marker is written at build time).
 in_hostroot() { [ -e /.vgpu-hostroot ]; }
 
