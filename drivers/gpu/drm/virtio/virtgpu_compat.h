@@ -57,6 +57,19 @@ static inline void vgpu_fbdev_setup(struct drm_device *dev)
 #define vgpu_atomic_state drm_atomic_state
 #endif
 
+/*
+ * The plane hook atomic_async_check() gained a "flip" argument (async page
+ * flips go through it too). The Makefile looks for it in the vtables;
+ * the hook names its parameters plane and state.
+ */
+#ifdef VGPU_HAVE_ASYNC_CHECK_FLIP
+#define VGPU_ASYNC_CHECK_ARGS	\
+	struct drm_plane *plane, struct vgpu_atomic_state *state, bool flip
+#else
+#define VGPU_ASYNC_CHECK_ARGS	\
+	struct drm_plane *plane, struct vgpu_atomic_state *state
+#endif
+
 /* hrtimer_setup() replaced hrtimer_init() + assigning .function. */
 #ifdef VGPU_HAVE_HRTIMER_SETUP
 #define vgpu_hrtimer_setup(timer, fn, clock, mode) \

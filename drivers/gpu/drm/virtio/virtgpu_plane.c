@@ -190,6 +190,57 @@ static void vgpu_cursor_atomic_update(struct drm_plane *plane,
 				new->crtc_y, 0, 0, 0);
 }
 
+/*
+ * Legacy cursor ioctls and compositors move the cursor many times a frame.
+ * A move that keeps the image needs nothing from the commit machinery (no
+ * vblank, no flip event, no upload), so it takes the async path: a
+ * MOVE_CURSOR on the cursor queue, batched like any other command. Anything
+ * else (new image, hotspot, shown or hidden) is a full commit.
+ */
+static int vgpu_cursor_async_check(VGPU_ASYNC_CHECK_ARGS)
+{
+	struct drm_plane_state *new = drm_atomic_get_new_plane_state(state,
+								     plane);
+	struct drm_plane_state *cur = plane->state;
+
+	if (!new || !new->fb || new->fb != cur->fb || !new->visible ||
+	    !cur->visible || new->crtc != cur->crtc ||
+	    new->hotspot_x != cur->hotspot_x ||
+	    new->hotspot_y != cur->hotspot_y)
+		return -EINVAL;
+	return 0;
+}
+
+static void vgpu_cursor_async_update(struct drm_plane *plane,
+				     struct vgpu_atomic_state *state)
+{
+	struct drm_plane_state *new = drm_atomic_get_new_plane_state(state,
+								     plane);
+	struct drm_plane_state *cur = plane->state;
+	struct vgpu_device *vgdev = to_vgdev(plane->dev);
+	struct vgpu_output *out = crtc_to_output(cur->crtc);
+
+	/* The async helper keeps plane->state: it must end up as @new. */
+	cur->crtc_x = new->crtc_x;
+	cur->crtc_y = new->crtc_y;
+	cur->crtc_w = new->crtc_w;
+	cur->crtc_h = new->crtc_h;
+	cur->src_x = new->src_x;
+	cur->src_y = new->src_y;
+	cur->src_w = new->src_w;
+	cur->src_h = new->src_h;
+	cur->src = new->src;
+	cur->dst = new->dst;
+
+	spin_lock(&vgdev->cursor_lock);
+	out->cursor_x = new->crtc_x;
+	out->cursor_y = new->crtc_y;
+	spin_unlock(&vgdev->cursor_lock);
+
+	vgpu_cmd_cursor(vgdev, false, out->index, new->crtc_x, new->crtc_y,
+			0, 0, 0);
+}
+
 static const struct drm_plane_helper_funcs vgpu_primary_helper_funcs = {
 	.prepare_fb = drm_gem_plane_helper_prepare_fb,
 	.atomic_check = vgpu_plane_atomic_check,
@@ -200,6 +251,8 @@ static const struct drm_plane_helper_funcs vgpu_cursor_helper_funcs = {
 	.prepare_fb = drm_gem_plane_helper_prepare_fb,
 	.atomic_check = vgpu_plane_atomic_check,
 	.atomic_update = vgpu_cursor_atomic_update,
+	.atomic_async_check = vgpu_cursor_async_check,
+	.atomic_async_update = vgpu_cursor_async_update,
 };
 
 static const struct drm_plane_funcs vgpu_plane_funcs = {
