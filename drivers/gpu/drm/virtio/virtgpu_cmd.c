@@ -12,6 +12,7 @@
 #include <drm/drm_fourcc.h>
 #include <drm/drm_framebuffer.h>
 #include <drm/drm_gem.h>
+#include <drm/drm_managed.h>
 #include <drm/drm_print.h>
 
 #include "virtgpu_drv.h"
@@ -794,4 +795,85 @@ int vgpu_cmd_cursor_image(struct vgpu_device *vgdev, struct vgpu_output *out,
 	cmd->done = vgpu_cursor_image_done;
 	cmd->priv = job;
 	return vgpu_cmd_submit(vgdev, cmd, NULL);
+}
+
+/*
+ * drm_panic. The panic screen is drawn into the dumb buffer being scanned
+ * out, which the host only sees after a transfer and a flush. Those two
+ * commands are allocated here, once, and reused: a panic may not allocate.
+ */
+static void vgpu_panic_cmds_done(struct vgpu_device *vgdev,
+				 struct vgpu_cmd *cmd)
+{
+	atomic_set(&vgdev->panic_busy, 0);
+}
+
+static void vgpu_panic_release(struct drm_device *dev, void *data)
+{
+	struct vgpu_device *vgdev = data;
+
+	vgpu_cmd_put(vgdev->panic_cmds[0]);
+	vgpu_cmd_put(vgdev->panic_cmds[1]);
+}
+
+/**
+ * vgpu_panic_init() - allocate the commands drm_panic will send
+ * @vgdev: the device, with a display
+ *
+ * Context: process context.
+ * Return: 0 or -ENOMEM.
+ */
+int vgpu_panic_init(struct vgpu_device *vgdev)
+{
+	struct virtio_gpu_transfer_to_host_2d *xfer;
+	struct virtio_gpu_resource_flush *flush;
+	struct vgpu_cmd *a, *b;
+
+	if (!IS_ENABLED(CONFIG_DRM_PANIC))
+		return 0;
+	a = vgpu_new_req(vgdev, VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D, xfer);
+	b = vgpu_new_req(vgdev, VIRTIO_GPU_CMD_RESOURCE_FLUSH, flush);
+	if (!a || !b) {
+		vgpu_cmd_put(a);
+		vgpu_cmd_put(b);
+		return -ENOMEM;
+	}
+	/* The host answers in order: the flush is the last of the two. */
+	b->done = vgpu_panic_cmds_done;
+	vgdev->panic_cmds[0] = a;
+	vgdev->panic_cmds[1] = b;
+	return drmm_add_action_or_reset(&vgdev->drm, vgpu_panic_release, vgdev);
+}
+
+/**
+ * vgpu_panic_show() - make the host show the panic screen drawn in @bo
+ * @vgdev: the device
+ * @bo: the dumb buffer scanned out by the panicking plane
+ * @fb: its framebuffer
+ *
+ * Context: any, including panic; see vgpu_cmd_submit_panic().
+ */
+void vgpu_panic_show(struct vgpu_device *vgdev, struct vgpu_bo *bo,
+		     const struct drm_framebuffer *fb)
+{
+	struct virtio_gpu_transfer_to_host_2d *xfer;
+	struct virtio_gpu_resource_flush *flush;
+
+	if (!vgdev->panic_cmds[0] || atomic_xchg(&vgdev->panic_busy, 1))
+		return;
+
+	xfer = (void *)vgdev->panic_cmds[0]->req.bytes;
+	xfer->resource_id = cpu_to_le32(bo->res_id);
+	xfer->offset = cpu_to_le64(fb->offsets[0]);
+	vgpu_rect_set(&xfer->r, 0, 0, fb->width, fb->height);
+	flush = (void *)vgdev->panic_cmds[1]->req.bytes;
+	flush->resource_id = cpu_to_le32(bo->res_id);
+	vgpu_rect_set(&flush->r, 0, 0, fb->width, fb->height);
+
+	/*
+	 * Nothing in the ring: free them for a later attempt. Only the
+	 * transfer in the ring: they stay busy, as it is still the host's.
+	 */
+	if (!vgpu_cmd_submit_panic(vgdev, vgdev->panic_cmds, 2))
+		atomic_set(&vgdev->panic_busy, 0);
 }

@@ -12,6 +12,8 @@
 #include <linux/hrtimer.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_fbdev_shmem.h>
+#include <drm/drm_gem_shmem_helper.h>
+#include <drm/drm_panic.h>
 
 /*
  * fbdev emulation. Newer kernels set up in-kernel DRM clients through
@@ -68,6 +70,37 @@ static inline void vgpu_fbdev_setup(struct drm_device *dev)
 #else
 #define VGPU_ASYNC_CHECK_ARGS	\
 	struct drm_plane *plane, struct vgpu_atomic_state *state
+#endif
+
+/*
+ * drm_panic learned to draw through an array of pages (struct
+ * drm_scanout_buffer has @pages), so a dumb buffer's pinned shmem pages
+ * are enough. Before that it needs a kernel mapping, which cannot be made
+ * at panic time: primary planes then keep dumb buffers vmapped while they
+ * are scanned out, and only when drm_panic is built in.
+ */
+#ifdef VGPU_HAVE_PANIC_PAGES
+#define VGPU_PANIC_NEEDS_VMAP	false
+static inline bool vgpu_panic_point(struct drm_scanout_buffer *sb,
+				    struct drm_gem_shmem_object *shmem,
+				    unsigned int offset)
+{
+	if (!shmem->pages || offset)
+		return false;
+	sb->pages = shmem->pages;
+	return true;
+}
+#else
+#define VGPU_PANIC_NEEDS_VMAP	IS_ENABLED(CONFIG_DRM_PANIC)
+static inline bool vgpu_panic_point(struct drm_scanout_buffer *sb,
+				    struct drm_gem_shmem_object *shmem,
+				    unsigned int offset)
+{
+	if (!shmem->vaddr)
+		return false;
+	iosys_map_set_vaddr(&sb->map[0], (u8 *)shmem->vaddr + offset);
+	return true;
+}
 #endif
 
 /* hrtimer_setup() replaced hrtimer_init() + assigning .function. */

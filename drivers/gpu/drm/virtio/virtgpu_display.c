@@ -377,6 +377,10 @@ int vgpu_modeset_init(struct vgpu_device *vgdev)
 	/* Grid timestamps make an off timer lose no vblanks. */
 	dev->vblank_disable_immediate = true;
 
+	ret = vgpu_panic_init(vgdev);
+	if (ret)
+		return ret;
+
 	vgpu_display_refresh(vgdev);
 	drm_mode_config_reset(dev);
 	return 0;

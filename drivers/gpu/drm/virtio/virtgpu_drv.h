@@ -182,6 +182,8 @@ void vgpu_cmd_attach_objs(struct vgpu_cmd *cmd, struct drm_gem_object **objs,
 int vgpu_cmd_submit(struct vgpu_device *vgdev, struct vgpu_cmd *cmd,
 		    struct vgpu_fence *fence);
 int vgpu_cmd_submit_cursor(struct vgpu_device *vgdev, struct vgpu_cmd *cmd);
+unsigned int vgpu_cmd_submit_panic(struct vgpu_device *vgdev,
+				   struct vgpu_cmd **cmds, unsigned int n);
 int vgpu_cmd_submit_wait(struct vgpu_device *vgdev, struct vgpu_cmd *cmd);
 void vgpu_ctrl_vq_done(struct virtqueue *vq);
 void vgpu_cursor_vq_done(struct virtqueue *vq);
@@ -293,6 +295,9 @@ int vgpu_cmd_cursor(struct vgpu_device *vgdev, bool update, u32 scanout,
 		    u32 x, u32 y, u32 res_id, u32 hot_x, u32 hot_y);
 int vgpu_cmd_cursor_image(struct vgpu_device *vgdev, struct vgpu_output *out,
 			  struct vgpu_bo *bo, u32 gen, u32 hot_x, u32 hot_y);
+int vgpu_panic_init(struct vgpu_device *vgdev);
+void vgpu_panic_show(struct vgpu_device *vgdev, struct vgpu_bo *bo,
+		     const struct drm_framebuffer *fb);
 
 /* ------------------------------------------------------------------ */
 /* virtgpu_object.c                                                    */
@@ -473,6 +478,15 @@ struct vgpu_device {
 	struct vgpu_queue cursorq;
 	struct vgpu_fence_ctx fences;
 	struct vgpu_stats stats;
+
+	/**
+	 * @panic_cmds: TRANSFER_TO_HOST_2D and RESOURCE_FLUSH for drm_panic,
+	 * allocated with the display because a panic may not allocate; NULL
+	 * without drm_panic.
+	 */
+	struct vgpu_cmd *panic_cmds[2];
+	/** @panic_busy: set while @panic_cmds are in the ring. */
+	atomic_t panic_busy;
 
 	bool has_virgl;
 	bool has_edid;

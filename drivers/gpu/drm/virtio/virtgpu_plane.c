@@ -11,6 +11,7 @@
 #include <drm/drm_fourcc.h>
 #include <drm/drm_framebuffer.h>
 #include <drm/drm_gem_atomic_helper.h>
+#include <drm/drm_gem_framebuffer_helper.h>
 #include <drm/drm_managed.h>
 #include <drm/drm_plane.h>
 #include <drm/drm_rect.h>
@@ -145,6 +146,80 @@ static void vgpu_primary_atomic_update(struct drm_plane *plane,
 			       drm_rect_height(&damage));
 }
 
+/*
+ * drm_panic draws into the scanned-out dumb buffer and has us transfer and
+ * flush it (vgpu_panic_show()). Without drm_panic drawing through pages,
+ * the buffer must already have a kernel mapping: those kernels keep dumb
+ * buffers vmapped while they are on a primary plane.
+ */
+static bool vgpu_primary_wants_vmap(struct drm_plane_state *state)
+{
+	return VGPU_PANIC_NEEDS_VMAP && state->fb &&
+	       to_vgpu_bo(state->fb->obj[0])->dumb;
+}
+
+static void vgpu_primary_vunmap(struct drm_framebuffer *fb)
+{
+	struct iosys_map map[DRM_FORMAT_MAX_PLANES] = {};
+
+	/* Shmem mappings are counted: the address only names which one. */
+	iosys_map_set_vaddr(&map[0], to_vgpu_bo(fb->obj[0])->shmem.vaddr);
+	drm_gem_fb_vunmap(fb, map);
+}
+
+static int vgpu_primary_prepare_fb(struct drm_plane *plane,
+				   struct drm_plane_state *new)
+{
+	struct iosys_map map[DRM_FORMAT_MAX_PLANES];
+	bool vmap = vgpu_primary_wants_vmap(new);
+	int ret;
+
+	if (vmap) {
+		ret = drm_gem_fb_vmap(new->fb, map, NULL);
+		if (ret)
+			return ret;
+	}
+	ret = drm_gem_plane_helper_prepare_fb(plane, new);
+	if (ret && vmap)
+		vgpu_primary_vunmap(new->fb);
+	return ret;
+}
+
+static void vgpu_primary_cleanup_fb(struct drm_plane *plane,
+				    struct drm_plane_state *old)
+{
+	if (vgpu_primary_wants_vmap(old))
+		vgpu_primary_vunmap(old->fb);
+}
+
+static int vgpu_primary_get_scanout_buffer(struct drm_plane *plane,
+					   struct drm_scanout_buffer *sb)
+{
+	struct vgpu_device *vgdev = to_vgdev(plane->dev);
+	struct drm_plane_state *state = plane->state;
+	struct drm_framebuffer *fb = state ? state->fb : NULL;
+	struct vgpu_bo *bo;
+
+	if (!vgdev->panic_cmds[0] || !fb || !state->visible)
+		return -ENODEV;
+	bo = to_vgpu_bo(fb->obj[0]);
+	if (!bo->dumb || !vgpu_panic_point(sb, &bo->shmem, fb->offsets[0]))
+		return -ENODEV;
+
+	sb->format = fb->format;
+	sb->width = fb->width;
+	sb->height = fb->height;
+	sb->pitch[0] = fb->pitches[0];
+	return 0;
+}
+
+static void vgpu_primary_panic_flush(struct drm_plane *plane)
+{
+	struct drm_framebuffer *fb = plane->state->fb;
+
+	vgpu_panic_show(to_vgdev(plane->dev), to_vgpu_bo(fb->obj[0]), fb);
+}
+
 static void vgpu_cursor_atomic_update(struct drm_plane *plane,
 				      struct vgpu_atomic_state *state)
 {
@@ -242,9 +317,12 @@ static void vgpu_cursor_async_update(struct drm_plane *plane,
 }
 
 static const struct drm_plane_helper_funcs vgpu_primary_helper_funcs = {
-	.prepare_fb = drm_gem_plane_helper_prepare_fb,
+	.prepare_fb = vgpu_primary_prepare_fb,
+	.cleanup_fb = vgpu_primary_cleanup_fb,
 	.atomic_check = vgpu_plane_atomic_check,
 	.atomic_update = vgpu_primary_atomic_update,
+	.get_scanout_buffer = vgpu_primary_get_scanout_buffer,
+	.panic_flush = vgpu_primary_panic_flush,
 };
 
 static const struct drm_plane_helper_funcs vgpu_cursor_helper_funcs = {

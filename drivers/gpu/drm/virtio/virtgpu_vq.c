@@ -502,6 +502,51 @@ int vgpu_cmd_submit_wait(struct vgpu_device *vgdev, struct vgpu_cmd *cmd)
 	return cmd->status;
 }
 
+/**
+ * vgpu_cmd_submit_panic() - put prepared commands in the ring from a panic
+ * @vgdev: the device
+ * @cmds: commands allocated beforehand; each gets a reference for the ring
+ * @n: number of commands
+ *
+ * drm_panic runs with the other CPUs stopped, maybe inside this file, so
+ * this neither allocates (the ring has room or the commands are not sent;
+ * indirect tables fall back to direct descriptors), nor sleeps, nor waits
+ * for a lock, nor touches the batching timer. It notifies at once: nothing
+ * else will. The responses are completed as usual if the system lives on.
+ *
+ * Context: any, including panic.
+ * Return: how many of @cmds, from the first, are in the ring.
+ */
+unsigned int vgpu_cmd_submit_panic(struct vgpu_device *vgdev,
+				   struct vgpu_cmd **cmds, unsigned int n)
+{
+	struct vgpu_queue *q = &vgdev->ctrlq;
+	unsigned int i;
+	bool notify;
+
+	if (!spin_trylock(&q->lock))
+		return 0;
+	/* Three descriptors per command at most, and never pass the backlog. */
+	if (!list_empty(&q->backlog) || q->vq->num_free < 3 * n) {
+		spin_unlock(&q->lock);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		kref_get(&cmds[i]->ref);
+		atomic_inc(&q->inflight);
+		if (vgpu_queue_add_locked(vgdev, q, cmds[i])) {
+			atomic_dec(&q->inflight);
+			kref_put(&cmds[i]->ref, vgpu_cmd_release);
+			break;
+		}
+	}
+	notify = virtqueue_kick_prepare(q->vq);
+	spin_unlock(&q->lock);
+	if (notify)
+		vgpu_queue_notify(vgdev, q);
+	return i;
+}
+
 static void vgpu_queue_drain(struct work_struct *work)
 {
 	struct vgpu_queue *q = container_of(work, struct vgpu_queue, drain);
