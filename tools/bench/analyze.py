@@ -30,7 +30,7 @@ EVENT_RE = re.compile(rb"^(?:\d+@[0-9.]+:)?(virtio_[a-z0-9_]+)(.*)$")
 NOTIFY_Q_RE = re.compile(rb" n (\d+) ")
 KV_RE = re.compile(r"(\w+)=(\S+)")
 
-WORKLOAD_ORDER = ["submit", "transfer", "churn", "latency", "glmark2", "flip", "cursor", "idle"]
+WORKLOAD_ORDER = ["submit", "transfer", "churn", "latency", "glmark2", "flip", "flip-async", "cursor", "idle"]
 METRICS = [
     # key, label, lower_is_better (None: informational)
     ("ops_per_s", "ops/s (guest)", False),

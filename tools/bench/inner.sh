@@ -28,10 +28,10 @@ timing() { printf '%-28s %5d s\n' "$1" "$2" | tee -a "$out/timings.txt" >&2; }
 # The workloads per device config (see tools/bench/vgpu-bench.c). "idle" is
 # a reference: the device's background traffic with nothing running.
 VIRGL_WL="idle submit transfer churn latency glmark2"
-TWOD_WL="idle flip cursor"
+TWOD_WL="idle flip flip-async cursor"
 if [ "$quick" = 1 ]; then
     VIRGL_WL="idle:500 submit:500 transfer:500 churn:100 latency:100 glmark2"
-    TWOD_WL="idle:500 flip:30 cursor:100"
+    TWOD_WL="idle:500 flip:30 flip-async:30 cursor:100"
 fi
 # Overrides for experiments (see tools/README.md): workload lists (with
 # set:PARAM=VALUE tokens) and which guests to boot (e.g. "virgl-ours").

@@ -3,7 +3,8 @@
  * vgpu-bench: one virtio-gpu workload per invocation, run inside the guest.
  *
  *   vgpu-bench WORKLOAD [-n COUNT]
- *   WORKLOAD: submit transfer churn latency flip cursor glmark2 idle
+ *   WORKLOAD: submit transfer churn latency flip flip-async cursor glmark2
+ *             idle
  *
  * Prints one result line "BENCH name ops=N seconds=S ..." and, when the
  * driver exposes debugfs counters, one "STATS name key=value ..." line with
@@ -487,7 +488,13 @@ static void flip_setup(struct bench *b)
 	snprintf(b->extra, sizeof(b->extra), "mode=%ux%u", w, h);
 }
 
-static void flip_run(struct bench *b)
+/*
+ * flip: vsync'd flips, each waited for, so a driver with vblank runs at the
+ * refresh rate. flip-async: the same with DRM_MODE_PAGE_FLIP_ASYNC (tearing
+ * flips, what a game without vsync asks for), which shows the cost of a flip
+ * itself; drivers without async flips refuse the first one.
+ */
+static void flip_loop(struct bench *b, uint32_t extra_flags)
 {
 	uint32_t plane = b->out.primary_plane_id;
 	long i, n = count_or(b, 600);
@@ -502,7 +509,11 @@ static void flip_run(struct bench *b)
 		vgpu_atomic_add(&a, plane, b->p_damage, b->blob_damage);
 		ret = vgpu_atomic_commit(b->fd, &a,
 					 DRM_MODE_PAGE_FLIP_EVENT |
-					 DRM_MODE_ATOMIC_NONBLOCK, i + 1);
+					 DRM_MODE_ATOMIC_NONBLOCK | extra_flags,
+					 i + 1);
+		if (ret && !i && extra_flags)
+			die("the driver refuses async page flips: %s",
+			    strerror(-ret));
 		if (ret)
 			die("flip %ld: %s", i, strerror(-ret));
 		ret = vgpu_wait_flip_event(b->fd, 10000, &ud);
@@ -511,6 +522,16 @@ static void flip_run(struct bench *b)
 	}
 	b->seconds = now_s() - t0;
 	b->ops = n;
+}
+
+static void flip_run(struct bench *b)
+{
+	flip_loop(b, 0);
+}
+
+static void flip_async_run(struct bench *b)
+{
+	flip_loop(b, DRM_MODE_PAGE_FLIP_ASYNC);
 }
 
 static void flip_teardown(struct bench *b)
@@ -683,6 +704,7 @@ static const struct workload workloads[] = {
 	{ "transfer", transfer_setup, transfer_run, NULL, NULL },
 	{ "churn", open_render, churn_run, NULL, NULL },
 	{ "flip", flip_setup, flip_run, NULL, flip_teardown },
+	{ "flip-async", flip_setup, flip_async_run, NULL, flip_teardown },
 	{ "cursor", cursor_setup, cursor_run, NULL, cursor_teardown },
 	{ "latency", submit_setup, latency_run, latency_report, NULL },
 	{ "glmark2", NULL, glmark2_run, NULL, NULL },
