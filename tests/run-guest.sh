@@ -4,6 +4,7 @@
 #
 # run-guest.sh --image DIR --config CFG --driver ours|distro --runlist FILE --out DIR
 #              [--ko FILE] [--bins DIR] [--trace FILE] [--timeout SECONDS]
+#              [--kernel KVER]   (one of the image's kernels; default GUEST_KVER)
 #   CFG: 2d | 2d-dual | virgl | virgl-blob | venus
 # Results land in OUT/results.txt (PASS/FAIL/SKIP lines), with the guest's
 # dmesg, serial log, per-test logs and screendumps next to it.
@@ -13,11 +14,12 @@ set -eu
 cd "$VGPU_SRC"
 
 image="" config="" driver="" runlist="" out="" ko="" bins="" trace="" hard_timeout=1500
+kernel="$GUEST_KVER"
 while [ "$#" -gt 0 ]; do
     case "$1" in
         --image) image="$2";; --config) config="$2";; --driver) driver="$2";;
         --runlist) runlist="$2";; --out) out="$2";; --ko) ko="$2";; --bins) bins="$2";;
-        --trace) trace="$2";; --timeout) hard_timeout="$2";;
+        --trace) trace="$2";; --timeout) hard_timeout="$2";; --kernel) kernel="$2";;
         *) die "run-guest.sh: unknown argument $1";;
     esac
     shift 2
@@ -36,6 +38,7 @@ case "$config" in
     *) die "unknown config '$config' (2d 2d-dual virgl virgl-blob venus)";;
 esac
 case "$driver" in ours|distro) ;; *) die "driver must be ours or distro";; esac
+[ -f "$image/vmlinuz-$kernel" ] || die "the guest image has no kernel $kernel"
 
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
@@ -91,13 +94,13 @@ else
 fi
 
 accel="${VGPU_ACCEL:-tcg}"
-log "boot: config=$config ($gpu) driver=$driver accel=$accel"
+log "boot: config=$config ($gpu) driver=$driver kernel=$kernel accel=$accel"
 append="console=ttyS0 root=LABEL=vgpuroot ro init=/vgpu-init panic=-1 quiet"
 # shellcheck disable=SC2054  # commas belong to QEMU's option syntax
 qemu=(qemu-system-x86_64 -M q35 -accel "$accel" -cpu max -smp 2 -m 3G
       -nodefaults -no-reboot -vga none
       -device isa-debug-exit,iobase=0xf4,iosize=0x04
-      -kernel "$image/vmlinuz" -initrd "$image/initrd.img" -append "$append"
+      -kernel "$image/vmlinuz-$kernel" -initrd "$image/initrd.img-$kernel" -append "$append"
       -drive "file=$image/root.img,if=ide,format=raw,snapshot=on"
       -drive "file=$tmp/work.img,if=ide,format=raw"
       -device "$gpu"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Builds the guest image into $1 (called by cache_build, see common.sh):
 #   root.img     ext4, label vgpuroot, attached read-only (snapshot) to guests
-#   vmlinuz, initrd.img   Debian's kernel and initramfs, for -kernel/-initrd
+#   vmlinuz-K, initrd.img-K   each kernel K of GUEST_KVERS and its initramfs,
+#                for -kernel/-initrd
 #   versions.txt dpkg-query of the guest root (quoted by the README)
 set -eu
 # shellcheck source-path=SCRIPTDIR source=common.sh
@@ -15,6 +16,7 @@ bootstrap_trixie "$root" "$out/debootstrap.log"
 
 cat >"$root/etc/apt/sources.list" <<SRC
 deb $DEBIAN_MIRROR trixie main
+deb $DEBIAN_MIRROR trixie-backports main
 deb $DEBIAN_MIRROR sid main
 SRC
 # sid only for the packages named with /sid (IGT); its Release file can be
@@ -57,10 +59,11 @@ run_in_root "$root" -- dpkg -L igt-gpu-tools-tests | grep '/core_getversion$' | 
 [ -s "$out/igt-dir.txt" ] || die "IGT test binaries not found in the guest root"
 log "IGT binaries in $(cat "$out/igt-dir.txt")"
 
-[ -e "$root/boot/vmlinuz-$GUEST_KVER" ] || die "no kernel in guest root"
-[ -e "$root/boot/initrd.img-$GUEST_KVER" ] || die "no initrd in guest root (initramfs-tools postinst)"
-mv "$root/boot/vmlinuz-$GUEST_KVER" "$out/vmlinuz"
-mv "$root/boot/initrd.img-$GUEST_KVER" "$out/initrd.img"
+for k in $GUEST_KVERS; do
+    [ -e "$root/boot/vmlinuz-$k" ] || die "no kernel $k in guest root"
+    [ -e "$root/boot/initrd.img-$k" ] || die "no initrd for $k in guest root (initramfs-tools postinst)"
+    mv "$root/boot/vmlinuz-$k" "$root/boot/initrd.img-$k" "$out/"
+done
 rm -rf "${root:?}/var/lib/apt/lists/"* "${root:?}/var/cache/apt/"*.bin
 install -m 0755 "$VGPU_SRC/tests/guest/vgpu-init" "$root/vgpu-init"
 mkdir -p "$root/mnt/work"

@@ -11,8 +11,11 @@ VGPU_LIB="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 VGPU_SRC="${VGPU_SRC:-$(cd "$VGPU_LIB/../.." && pwd)}"
 VGPU_CACHE="${VGPU_CACHE:-/var/cache/virtio-gpu-ng}"
 KVER="${KVER:-6.12.117+deb13-amd64}"
-# The guest always runs the distro 6.12 kernel, whatever KVER builds against.
+# The guest image carries both kernels we target: Debian's 6.12 LTS, which
+# guests run by default, and the newest one (trixie-backports). A guest runs
+# KVER when the image has it, so KVER selects both the build and the boot.
 export GUEST_KVER="6.12.117+deb13-amd64"
+export GUEST_KVERS="$GUEST_KVER 7.3.4+deb13-amd64"
 DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 export VGPU_SRC VGPU_CACHE KVER
 
