@@ -137,6 +137,57 @@ if [ ! -s "$out/results.txt" ]; then
     # The work disk has nothing (guest died early): fall back to the console.
     sed -n 's/^.*VGPU-RESULT: //p' "$out/serial.log" | tr -d '\r' >"$out/results.txt"
 fi
+
+# --- screendump checks ----------------------------------------------------------
+# The guest asks for one with "VGPU-SCREENDUMP NAME crc=... test=TEST" on its
+# console; qemu-watch.py leaves its verdict in screendump-checks.txt. Stop
+# the watcher first so that no verdict is still being written.
+if [ -n "$watch_pid" ]; then
+    kill "$watch_pid" 2>/dev/null || true
+    wait "$watch_pid" 2>/dev/null || true
+    watch_pid=""
+fi
+check_field() { # check_field LINE KEY: VALUE of " KEY=VALUE" in LINE
+    printf '%s\n' "$1" | sed -n "s/.* $2=\([^ ]*\).*/\1/p"
+}
+screendump_result() { # screendump_result TEST CHECK-LINE
+    local t="$1" c="$2" st exp got dump age hold late=""
+    if [ -z "$c" ]; then
+        echo "FAIL $t [the guest asked for a screendump check, the host made none (see watch.log)]"
+        return
+    fi
+    st=$(printf '%s\n' "$c" | cut -d' ' -f3)
+    exp=$(check_field "$c" expected)
+    age=$(check_field "$c" age)
+    hold=$(check_field "$c" hold)
+    # age bounds the dump's delay after the request; past the guest's hold
+    # the screen may already show something else.
+    if [ -n "$age" ] && [ -n "$hold" ] && awk -v a="$age" -v h="$hold" 'BEGIN { exit !(a + 0 >= h + 0) }'; then
+        late="; dumped up to ${age} s after the request, the guest held the picture ${hold} s"
+    fi
+    case "$st" in
+        match) echo "PASS $t";;
+        mismatch)
+            got=$(check_field "$c" got)
+            dump=$(check_field "$c" dump)
+            echo "FAIL $t [expected $exp, got $got, dump $dump$late]";;
+        *)
+            if [ "$gl" = 1 ]; then
+                # gtk,gl=on shows the scanout as a GL texture, so QEMU has no
+                # surface to dump; the Xvfb screen is a scaled window.
+                echo "SKIP $t QEMU cannot screendump a GL scanout (${c#* error=}); the Xvfb screen is scaled, not exact"
+            else
+                echo "FAIL $t [screendump failed: ${c#* error=}$late]"
+            fi;;
+    esac
+}
+tr -d '\r' <"$out/serial.log" |
+    sed -n 's/^.*VGPU-SCREENDUMP \([^ ]*\) .*crc=.* test=\([^ ]*\).*$/\2 \1/p' | sort -u |
+    while read -r test name; do
+        screendump_result "$test" "$(awk -v t="$test" -v n="$name" '$1 == t && $2 == n' \
+            "$out/screendump-checks.txt" 2>/dev/null | tail -n 1)"
+    done >>"$out/results.txt"
+
 if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
     echo "FAIL guest/boot [host timeout after ${hard_timeout}s]" >>"$out/results.txt"
 elif ! grep -q 'VGPU-DONE' "$out/serial.log"; then

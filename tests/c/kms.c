@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * kms: modes and EDID of every connector, a modeset of every output, an
- * atomic page flip with damage and its event, emulated vblank, and the
+ * atomic page flip with damage and its event (and the flipped picture,
+ * which the host compares with a QEMU screendump), emulated vblank, and the
  * cursor plane (legacy and atomic). Runs on the primary node as DRM master.
  */
 #include <errno.h>
@@ -10,6 +11,8 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <termios.h>
+#include <time.h>
 #include <unistd.h>
 #include <xf86drm.h>
 #include <xf86drmMode.h>
@@ -19,6 +22,15 @@
 #include "vgpu_test.h"
 
 #define MAX_OUT		8
+
+/*
+ * How long the flipped pattern stays on screen after the guest has asked
+ * the host for a screendump. The host sees the request within its 0.5 s
+ * poll of the serial log and the dump takes some 20 ms, so this leaves
+ * about a second for a loaded host; a dump that may have come later is
+ * reported as late next to the CRC mismatch it would cause.
+ */
+#define SCREENDUMP_HOLD_MS	1500
 
 struct buf {
 	uint32_t handle, fb, w, h, pitch;
@@ -91,17 +103,48 @@ static uint32_t pattern(uint32_t x, uint32_t y, uint32_t w, uint32_t h, int alt)
 	return 0xff000000u | (r << 16) | (g << 8) | b;
 }
 
+/* zlib's CRC-32 (reflected 0xedb88320), which the host side uses too. */
 static uint32_t crc32_update(uint32_t crc, const void *data, size_t len)
 {
+	static uint32_t table[256];
 	const uint8_t *p = data;
+	uint32_t i, c;
 	int k;
 
-	while (len--) {
-		crc ^= *p++;
-		for (k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0xedb88320u & -(crc & 1));
+	if (!table[1]) {
+		for (i = 0; i < 256; i++) {
+			for (c = i, k = 0; k < 8; k++)
+				c = (c >> 1) ^ (0xedb88320u & -(c & 1));
+			table[i] = c;
+		}
 	}
+	while (len--)
+		crc = table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
 	return crc;
+}
+
+/*
+ * CRC-32 of what @b shows, in the layout of a QEMU screendump (PPM): R, G,
+ * B per pixel, row by row, no X byte and no pitch padding.
+ */
+static uint32_t screen_crc(const struct buf *b)
+{
+	uint8_t rgb[3 * 256];
+	uint32_t crc = 0xffffffffu, x, y, n;
+
+	for (y = 0; y < b->h; y++) {
+		const uint32_t *row = b->map + y * (b->pitch / 4);
+
+		for (x = 0; x < b->w; x += n) {
+			for (n = 0; n < 256 && x + n < b->w; n++) {
+				rgb[3 * n] = row[x + n] >> 16;
+				rgb[3 * n + 1] = row[x + n] >> 8;
+				rgb[3 * n + 2] = row[x + n];
+			}
+			crc = crc32_update(crc, rgb, 3 * n);
+		}
+	}
+	return ~crc;
 }
 
 static int buf_create(struct buf *b, uint32_t w, uint32_t h, uint32_t format,
@@ -497,12 +540,46 @@ static int flip(struct output *o, int idx, struct flip_state *s, char *why,
 	return ret;
 }
 
+/*
+ * Asks the host to compare head 0 with @crc: tests/lib/qemu-watch.py
+ * follows the serial console, takes a QEMU screendump and records the
+ * result as kms/screendump-matches. The pattern must stay on screen until
+ * the dump is taken, so this holds it for SCREENDUMP_HOLD_MS.
+ */
+static void request_screendump(uint32_t crc, uint32_t w, uint32_t h)
+{
+	struct timespec ts = {
+		SCREENDUMP_HOLD_MS / 1000, (SCREENDUMP_HOLD_MS % 1000) * 1000000L
+	};
+	char line[160];
+	int con, n;
+
+	con = open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+	if (con < 0) {
+		printf("# /dev/console: %s, no screendump\n", strerror(errno));
+		return;
+	}
+	n = snprintf(line, sizeof(line),
+		     "VGPU-SCREENDUMP kms-pattern crc=%08x w=%u h=%u hold_ms=%d test=kms/screendump-matches\n",
+		     crc, w, h, SCREENDUMP_HOLD_MS);
+	if (write(con, line, n) != n)
+		printf("# /dev/console: %s\n", strerror(errno));
+	/*
+	 * The host bounds the dump's delay by when the line reached the
+	 * serial port, so the hold starts once the UART has sent it.
+	 */
+	tcdrain(con);
+	close(con);
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
 static void test_flip(void)
 {
 	struct output *o = &outs[0];
 	struct flip_state s[4];
 	char why[256] = "";
-	uint32_t crc = 0xffffffffu, y;
+	uint32_t crc;
 	int i, ret = 0, incr = 1;
 
 	if (!nouts || !o->active) {
@@ -533,11 +610,12 @@ static void test_flip(void)
 	}
 
 	/* The pattern now on screen (fb[0], after an even number of flips). */
-	for (y = 0; y < o->fb[0].h; y++)
-		crc = crc32_update(crc, o->fb[0].map + y * (o->fb[0].pitch / 4),
-				   o->fb[0].w * 4);
-	printf("INFO kms/pattern %08x %ux%u XRGB8888 output 0\n", ~crc,
+	crc = screen_crc(&o->fb[0]);
+	printf("INFO kms/pattern crc32 %08x of RGB %ux%u output 0\n", crc,
 	       o->fb[0].w, o->fb[0].h);
+	fflush(stdout);
+	if (!ret)
+		request_screendump(crc, o->fb[0].w, o->fb[0].h);
 }
 
 static void test_vblank(void)

@@ -3,6 +3,15 @@
 
 The guest prints "VGPU-SCREENDUMP NAME" on its console when the screen shows
 something worth keeping; this takes a PNG screendump into OUTDIR/NAME.png.
+
+"VGPU-SCREENDUMP NAME crc=X w=W h=H hold_ms=MS test=TEST" asks for a check
+instead: the zlib CRC-32 of the dump's top-left WxH pixels (R, G, B, row by
+row) must be X. The guest keeps the picture for MS after the line; the
+result goes into OUTDIR/screendump-checks.txt, one line per check:
+  TEST NAME match|mismatch expected=X got=Y dump=WxH age=S hold=S
+  TEST NAME error expected=X age=S hold=S error=TEXT
+where age bounds how long after the guest's line the dump was complete, and
+run-guest.sh turns it into a result line. The dump is kept as NAME.png.
 The runner kills it when QEMU has exited.
 Usage: qemu-watch.py SERIAL_LOG QMP_SOCKET OUTDIR
 """
@@ -44,6 +53,20 @@ def cmd(f, name, **args):
             return msg
 
 
+def write_png(png_path, width, height, rows):
+    """Writes ROWS (HEIGHT byte strings of WIDTH RGB pixels) as a PNG."""
+    def chunk(tag, payload):
+        return (struct.pack(">I", len(payload)) + tag + payload
+                + struct.pack(">I", zlib.crc32(tag + payload) & 0xffffffff))
+    raw = b"".join(b"\0" + row for row in rows)
+    png = (b"\x89PNG\r\n\x1a\n"
+           + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(raw, 6))
+           + chunk(b"IEND", b""))
+    with open(png_path, "wb") as f:
+        f.write(png)
+
+
 def xwd_to_png(xwd_path, png_path):
     """Converts Xvfb's -fbdir screen (XWD, 24/32 bpp TrueColor) to PNG.
 
@@ -63,20 +86,64 @@ def xwd_to_png(xwd_path, png_path):
     for y in range(height):
         row = data[off + y * bpl: off + y * bpl + width * 4]
         px = struct.unpack(fmt + "%dI" % width, row)
-        out = bytearray(b"\0")
+        out = bytearray()
         for p in px:
             out += bytes(((p >> 16) & 255, (p >> 8) & 255, p & 255))
         rows.append(bytes(out))
+    write_png(png_path, width, height, rows)
 
-    def chunk(tag, payload):
-        return (struct.pack(">I", len(payload)) + tag + payload
-                + struct.pack(">I", zlib.crc32(tag + payload) & 0xffffffff))
-    png = (b"\x89PNG\r\n\x1a\n"
-           + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-           + chunk(b"IDAT", zlib.compress(b"".join(rows), 6))
-           + chunk(b"IEND", b""))
-    with open(png_path, "wb") as f:
-        f.write(png)
+
+def read_ppm(path):
+    """Returns (width, height, rows) of a binary PPM as QEMU writes it."""
+    with open(path, "rb") as f:
+        data = f.read()
+    fields = data.split(maxsplit=4)
+    if len(fields) < 5 or fields[0] != b"P6" or fields[3] != b"255":
+        raise ValueError("%s: not an 8-bit binary PPM" % path)
+    width, height = int(fields[1]), int(fields[2])
+    # One whitespace byte separates the header from the pixels.
+    off = len(data) - width * height * 3
+    if off <= 0 or not data[off - 1:off].isspace():
+        raise ValueError("%s: %d bytes for %dx%d" % (path, len(data), width, height))
+    stride = width * 3
+    return width, height, [data[off + y * stride: off + (y + 1) * stride]
+                           for y in range(height)]
+
+
+def check_dump(f, outdir, name, want, since):
+    """Screendumps head 0 and compares it with the guest's CRC.
+
+    SINCE is when the serial log was last read without the request in it:
+    the guest wrote the request after that, so the dump was complete at
+    most AGE seconds after the guest started holding the picture.
+    """
+    ppm = os.path.join(outdir, name + ".ppm")
+    test = want.get("test", name)
+    expected = want.get("crc", "?").lower()
+    hold = int(want.get("hold_ms", "0")) / 1000
+    r = cmd(f, "screendump", filename=ppm, format="ppm")
+    age = time.time() - since
+    head = "%s %s" % (test, name)
+    tail = "age=%.2f hold=%.2f" % (age, hold)
+    if "error" in r:
+        err = "%s: %s" % (r["error"].get("class", "?"), r["error"].get("desc", "?"))
+        return "%s error expected=%s %s error=%s" % (head, expected, tail, err)
+    try:
+        w, h = int(want["w"]), int(want["h"])
+        dw, dh, rows = read_ppm(ppm)
+        write_png(os.path.join(outdir, name + ".png"), dw, dh, rows)
+        os.unlink(ppm)
+    except (OSError, ValueError, KeyError) as e:
+        return "%s error expected=%s %s error=%s" % (head, expected, tail, e)
+    if dw < w or dh < h:
+        got = "none"
+    else:
+        crc = 0
+        for row in rows[:h]:
+            crc = zlib.crc32(row[:w * 3], crc)
+        got = "%08x" % crc
+    return "%s %s expected=%s got=%s dump=%dx%d %s" % (
+        head, "match" if got == expected else "mismatch", expected, got, dw, dh, tail)
 
 
 def main():
@@ -84,7 +151,9 @@ def main():
     s, f = qmp_connect(sock, time.time() + 30)
     pos = 0
     buf = ""
+    last_read = time.time()
     while True:
+        t = time.time()
         try:
             with open(serial, "r", errors="replace") as log:
                 log.seek(pos)
@@ -95,8 +164,14 @@ def main():
         buf += data
         *lines, buf = buf.split("\n")
         for line in lines:
-            m = re.search(r"VGPU-SCREENDUMP (\S+)", line)
-            if m:
+            m = re.search(r"VGPU-SCREENDUMP (\S+)(.*)", line)
+            if m and "crc=" in m.group(2) and "test=" in m.group(2):
+                res = check_dump(f, outdir, m.group(1),
+                                 dict(re.findall(r"(\w+)=(\S+)", m.group(2))), last_read)
+                with open(os.path.join(outdir, "screendump-checks.txt"), "a") as out:
+                    out.write(res + "\n")
+                print("screendump check: %s" % res, file=sys.stderr, flush=True)
+            elif m:
                 png = os.path.join(outdir, m.group(1) + ".png")
                 r = cmd(f, "screendump", filename=png, format="png")
                 print("screendump %s: %s" % (png, "ok" if "return" in r else r["error"]),
@@ -106,6 +181,7 @@ def main():
                     xwd_to_png(xwd, png)
                     print("screendump %s: from the Xvfb screen instead" % png,
                           file=sys.stderr, flush=True)
+        last_read = t
         time.sleep(0.5)
 
 
