@@ -5,6 +5,7 @@
 # run-guest.sh --image DIR --config CFG --driver ours|distro --runlist FILE --out DIR
 #              [--ko FILE] [--bins DIR] [--trace FILE] [--timeout SECONDS]
 #              [--kernel KVER]   (one of the image's kernels; default GUEST_KVER)
+#              [--panic 1]       (end with drm_panic's check: the guest crashes)
 #   CFG: 2d | 2d-dual | virgl | virgl-blob | venus
 # Results land in OUT/results.txt (PASS/FAIL/SKIP lines), with the guest's
 # dmesg, serial log, per-test logs and screendumps next to it.
@@ -14,12 +15,13 @@ set -eu
 cd "$VGPU_SRC"
 
 image="" config="" driver="" runlist="" out="" ko="" bins="" trace="" hard_timeout=1500
-kernel="$GUEST_KVER"
+kernel="$GUEST_KVER" panic=0
 while [ "$#" -gt 0 ]; do
     case "$1" in
         --image) image="$2";; --config) config="$2";; --driver) driver="$2";;
         --runlist) runlist="$2";; --out) out="$2";; --ko) ko="$2";; --bins) bins="$2";;
         --trace) trace="$2";; --timeout) hard_timeout="$2";; --kernel) kernel="$2";;
+        --panic) panic="$2";;
         *) die "run-guest.sh: unknown argument $1";;
     esac
     shift 2
@@ -72,6 +74,7 @@ CONFIG=$config
 DRIVER=$driver
 IGT_DIR=$(cat "$image/igt-dir.txt")
 MODPARAMS='${VGPU_MODPARAMS:-}'
+PANIC_LAST=$panic
 ENV
 mke2fs -q -t ext4 -L vgpuwork -d "$stage" "$tmp/work.img" 256M
 
@@ -187,6 +190,37 @@ tr -d '\r' <"$out/serial.log" |
         screendump_result "$test" "$(awk -v t="$test" -v n="$name" '$1 == t && $2 == n' \
             "$out/screendump-checks.txt" 2>/dev/null | tail -n 1)"
     done >>"$out/results.txt"
+
+# --- drm_panic -------------------------------------------------------------------
+# Before the crash the screen must be the guest's flat grey; after it, the
+# panic screen (white on black, drawn by drm_panic through our driver)
+# must have replaced nearly all of it.
+panic_field() { # panic_field before|after KEY: a value from the last check line
+    tail -n 1 "$out/panic-check.txt" | awk -v w="$1" -v k="$2" '{
+        split($0, part, / after /)
+        seg = (w == "before") ? part[1] : part[2]
+        if (match(seg, k "=[^ ]*"))
+            print substr(seg, RSTART + length(k) + 1, RLENGTH - length(k) - 1)
+    }'
+}
+if [ "$panic" = 1 ]; then
+    t=panic/screen
+    skip=$(tr -d '\r' <"$out/serial.log" | sed -n 's/^.*VGPU-PANIC-SKIP //p' | tail -n 1)
+    if [ -n "$skip" ]; then
+        echo "SKIP $t $skip"
+    elif [ ! -s "$out/panic-check.txt" ]; then
+        echo "FAIL $t [no panic check was made (see watch.log and serial.log)]"
+    else
+        line=$(tail -n 1 "$out/panic-check.txt")
+        g0=$(panic_field before grey) g1=$(panic_field after grey) w1=$(panic_field after white)
+        if [ -n "$g0" ] && [ -n "$g1" ] && [ -n "$w1" ] &&
+           awk -v a="$g0" -v b="$g1" -v w="$w1" 'BEGIN { exit !(a >= 0.9 && b <= 0.05 && w > 0.001) }'; then
+            echo "PASS $t"
+        else
+            echo "FAIL $t [$line]"
+        fi
+    fi >>"$out/results.txt"
+fi
 
 if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
     echo "FAIL guest/boot [host timeout after ${hard_timeout}s]" >>"$out/results.txt"

@@ -81,11 +81,30 @@ guest() {
         extra+=(--ko "$KO")
     fi
     [ "${VGPU_TRACE:-0}" = 1 ] && extra+=(--trace "$od/trace.log")
+    [ "${GUEST_PANIC:-0}" = 1 ] && extra+=(--panic 1)
     in_host tests/run-guest.sh --image "$GUESTIMG_IN" --config "$cfg" --driver "$drv" \
         --runlist "$rl" --out "$od" --bins build/c --timeout "$GUEST_TIMEOUT" "${extra[@]}" \
         --kernel "$KVER" \
         || echo "FAIL guest/runner [run-guest.sh failed]" >>"$od/results.txt"
     timing "guest $cfg-$drv" $((SECONDS - t0))
+}
+
+# The newest kernel we target (the last of GUEST_KVERS), on the 2D device:
+# our C tests, then drm_panic's check, which only that kernel can run
+# (Debian's 6.12 is built without CONFIG_DRM_PANIC). Results land in
+# RUNDIR/2d-<major.minor>-DRIVER, and NEWEST_CFG names that config.
+newest_kernel() {
+    local k="${GUEST_KVERS##* }" v rl
+    v="${k%.*}"
+    rl="$RUN/runlist-$v.txt"
+    sed -n 's/^PROGS[[:space:]]*:\{0,1\}=//p' tests/c/Makefile | tr ' ' '\n' |
+        sed -n 's/^\(basic\|uapi\|kms\|stats\)$/c & timeout=120/p' >"$rl"
+    if [ "$DRIVER" = ours ]; then
+        rm -f "$KO"
+        KVER="$k" build_checks "$RUN/build-$v" module
+    fi
+    NEWEST_CFG="2d-$v"
+    KVER="$k" GUEST_PANIC=1 guest 2d "$DRIVER" "$rl" "$RUN/$NEWEST_CFG-$DRIVER"
 }
 
 build_checks() { # build_checks OUTDIR CHECK...
@@ -127,9 +146,14 @@ main() {
             for cfg in "${CFGS[@]}"; do
                 guest "$cfg" "$DRIVER" "$RUN/runlist.txt" "$RUN/$cfg-$DRIVER"
             done
+            checked=("${CFGS[@]}")
+            if [ "${VGPU_NEWEST:-1}" = 1 ]; then
+                newest_kernel
+                checked+=("$NEWEST_CFG")
+            fi
             timing "total" $((SECONDS - T_START))
             rc=0
-            in_host tests/lib/report.py check "$RUN" tests/expect "$DRIVER" "${CFGS[@]}" \
+            in_host tests/lib/report.py check "$RUN" tests/expect "$DRIVER" "${checked[@]}" \
                 | tee "$RUN/summary.txt" || rc=$?
             exit "$rc"
             ;;

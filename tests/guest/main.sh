@@ -170,4 +170,9 @@ else
 fi
 [ "$HUNG" = 1 ] && con "VGPU: a test left an unkillable task behind"
 con "VGPU-DONE"
+# drm_panic's test crashes the kernel, so it comes after everything is saved.
+if [ "${PANIC_LAST:-0}" = 1 ]; then
+    sync
+    sh "$W/guest/tests/panic.sh"
+fi
 powerdown

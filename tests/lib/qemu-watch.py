@@ -12,6 +12,11 @@ result goes into OUTDIR/screendump-checks.txt, one line per check:
   TEST NAME error expected=X age=S hold=S error=TEXT
 where age bounds how long after the guest's line the dump was complete, and
 run-guest.sh turns it into a result line. The dump is kept as NAME.png.
+"VGPU-PANIC-CHECK grey=RRGGBB" starts drm_panic's check: a dump now (the
+screen should be that flat colour), and another once the kernel has
+panicked (it should show the panic screen instead). The verdict's numbers
+go into OUTDIR/panic-check.txt, then QEMU is told to quit: the panicked
+guest would otherwise wait for the runner's hard timeout.
 The runner kills it when QEMU has exited.
 Usage: qemu-watch.py SERIAL_LOG QMP_SOCKET OUTDIR
 """
@@ -146,12 +151,75 @@ def check_dump(f, outdir, name, want, since):
         head, "match" if got == expected else "mismatch", expected, got, dw, dh, tail)
 
 
+def colour_shares(rows, grey):
+    """Shares of pixels that are exactly GREY, near white and near black."""
+    n = n_grey = n_white = n_black = 0
+    for row in rows:
+        for i in range(0, len(row), 3):
+            px = row[i:i + 3]
+            n += 1
+            if px == grey:
+                n_grey += 1
+            elif min(px) >= 0xe0:
+                n_white += 1
+            elif max(px) <= 0x20:
+                n_black += 1
+    n = max(n, 1)
+    return n_grey / n, n_white / n, n_black / n
+
+
+def panic_dump(f, outdir, name, grey):
+    ppm = os.path.join(outdir, name + ".ppm")
+    r = cmd(f, "screendump", filename=ppm, format="ppm")
+    if "error" in r:
+        return "error=%s" % r["error"].get("desc", "?").replace(" ", "_")
+    w, h, rows = read_ppm(ppm)
+    write_png(os.path.join(outdir, name + ".png"), w, h, rows)
+    os.unlink(ppm)
+    return "grey=%.4f white=%.4f black=%.4f" % colour_shares(rows, grey)
+
+
+class PanicCheck:
+    """Follows drm_panic's check from the guest's marker to the panic."""
+
+    PANIC_WAIT_S = 30   # from the marker to the panic message
+    DRAW_WAIT_S = 2     # from the panic message to the dump
+
+    def __init__(self, outdir, grey):
+        self.outdir = outdir
+        self.grey = grey
+        self.started = time.time()
+        self.panicked = None
+        self.line = ""
+
+    def before(self, f):
+        self.line = "before %s" % panic_dump(f, self.outdir, "panic-before", self.grey)
+
+    def step(self, f):
+        """True once the check is over and QEMU has been told to quit."""
+        now = time.time()
+        if self.panicked is None and now - self.started < self.PANIC_WAIT_S:
+            return False
+        if self.panicked is None:
+            self.line += " after error=no_panic_within_%ds" % self.PANIC_WAIT_S
+        elif now - self.panicked < self.DRAW_WAIT_S:
+            return False
+        else:
+            self.line += " after %s" % panic_dump(f, self.outdir, "panic-after", self.grey)
+        with open(os.path.join(self.outdir, "panic-check.txt"), "a") as out:
+            out.write(self.line + "\n")
+        print("panic check: %s" % self.line, file=sys.stderr, flush=True)
+        cmd(f, "quit")
+        return True
+
+
 def main():
     serial, sock, outdir = sys.argv[1:4]
     s, f = qmp_connect(sock, time.time() + 30)
     pos = 0
     buf = ""
     last_read = time.time()
+    panic = None
     while True:
         t = time.time()
         try:
@@ -164,6 +232,12 @@ def main():
         buf += data
         *lines, buf = buf.split("\n")
         for line in lines:
+            p = re.search(r"VGPU-PANIC-CHECK grey=([0-9a-fA-F]{6})", line)
+            if p:
+                panic = PanicCheck(outdir, bytes.fromhex(p.group(1)))
+                panic.before(f)
+            elif panic and panic.panicked is None and "Kernel panic" in line:
+                panic.panicked = time.time()
             m = re.search(r"VGPU-SCREENDUMP (\S+)(.*)", line)
             if m and "crc=" in m.group(2) and "test=" in m.group(2):
                 res = check_dump(f, outdir, m.group(1),
@@ -181,6 +255,8 @@ def main():
                     xwd_to_png(xwd, png)
                     print("screendump %s: from the Xvfb screen instead" % png,
                           file=sys.stderr, flush=True)
+        if panic and panic.step(f):
+            panic = None
         last_read = t
         time.sleep(0.5)
 
