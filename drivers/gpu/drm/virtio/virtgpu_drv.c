@@ -139,6 +139,7 @@ static const struct drm_driver vgpu_driver = {
 	.postclose = vgpu_driver_postclose,
 	.dumb_create = vgpu_dumb_create,
 	.gem_create_object = vgpu_gem_create_object,
+	.gem_prime_import = vgpu_gem_prime_import,
 	.gem_prime_import_sg_table = drm_gem_shmem_prime_import_sg_table,
 #if defined(CONFIG_DEBUG_FS)
 	.debugfs_init = vgpu_debugfs_init,

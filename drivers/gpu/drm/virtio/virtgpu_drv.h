@@ -358,6 +358,8 @@ void vgpu_bo_close(struct drm_gem_object *obj, struct drm_file *file);
 
 struct vgpu_bo *vgpu_vram_create(struct vgpu_device *vgdev, size_t size);
 int vgpu_vram_map(struct vgpu_device *vgdev, struct vgpu_bo *bo);
+struct drm_gem_object *vgpu_gem_prime_import(struct drm_device *dev,
+					     struct dma_buf *buf);
 int vgpu_res_id_get(struct vgpu_device *vgdev, u32 *id);
 void vgpu_res_id_put(struct vgpu_device *vgdev, u32 id);
 
