@@ -506,39 +506,57 @@ int vgpu_cmd_ctx_resource(struct vgpu_device *vgdev, u32 ctx_id,
 }
 
 /**
- * vgpu_cmd_submit_3d() - SUBMIT_3D of a command stream
+ * vgpu_cmd_new_submit_3d() - build a SUBMIT_3D of a command stream
  * @vgdev: the device
  * @ctx_id: the context
- * @stream: kvmalloc'ed stream; the command takes ownership
+ * @stream: kvmalloc'ed stream; the command takes ownership on success
  * @size: its size in bytes
- * @objs: kvmalloc'ed array of referenced objects, or NULL; taken over
- * @nr: number of objects
- * @fence: fence to signal when the host ran the stream, or NULL
- * @urgent: notify the host now instead of with the next batch
+ * @urgent: notify the host at once instead of with the next batch
+ *
+ * The caller adds objects (vgpu_cmd_attach_objs()) and submits it.
  *
  * Context: process context.
- * Return: 0 or a negative errno.
+ * Return: the command, or NULL when out of memory (@stream is not taken).
  */
-int vgpu_cmd_submit_3d(struct vgpu_device *vgdev, u32 ctx_id, void *stream,
-		       u32 size, struct drm_gem_object **objs, unsigned int nr,
-		       struct vgpu_fence *fence, bool urgent)
+struct vgpu_cmd *vgpu_cmd_new_submit_3d(struct vgpu_device *vgdev, u32 ctx_id,
+					void *stream, u32 size, bool urgent)
 {
 	struct virtio_gpu_cmd_submit *req;
 	struct vgpu_cmd *cmd;
 
 	cmd = vgpu_new_req(vgdev, VIRTIO_GPU_CMD_SUBMIT_3D, req);
-	if (!cmd) {
-		kvfree(stream);
-		return -ENOMEM;
-	}
+	if (!cmd)
+		return NULL;
 	req->hdr.ctx_id = cpu_to_le32(ctx_id);
 	req->size = cpu_to_le32(size);
 	cmd->payload = stream;
 	cmd->payload_len = size;
 	cmd->payload_owned = true;
 	cmd->urgent = urgent;
-	vgpu_cmd_attach_objs(cmd, objs, nr);
-	return vgpu_cmd_submit(vgdev, cmd, fence);
+	return cmd;
+}
+
+/**
+ * vgpu_cmd_submit_3d() - SUBMIT_3D of a stream that needs no fence
+ * @vgdev: the device
+ * @ctx_id: the context
+ * @stream: kvmalloc'ed stream; taken in every case
+ * @size: its size in bytes
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno.
+ */
+int vgpu_cmd_submit_3d(struct vgpu_device *vgdev, u32 ctx_id, void *stream,
+		       u32 size)
+{
+	struct vgpu_cmd *cmd;
+
+	cmd = vgpu_cmd_new_submit_3d(vgdev, ctx_id, stream, size, false);
+	if (!cmd) {
+		kvfree(stream);
+		return -ENOMEM;
+	}
+	return vgpu_cmd_submit(vgdev, cmd, NULL);
 }
 
 /**

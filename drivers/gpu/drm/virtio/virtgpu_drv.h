@@ -175,6 +175,7 @@ struct vgpu_queue {
 
 struct vgpu_cmd *vgpu_cmd_new(struct vgpu_device *vgdev, u32 type,
 			      size_t req_len);
+struct vgpu_cmd *vgpu_cmd_get(struct vgpu_cmd *cmd);
 void vgpu_cmd_put(struct vgpu_cmd *cmd);
 int vgpu_cmd_want_resp(struct vgpu_cmd *cmd, size_t len);
 void vgpu_cmd_attach_objs(struct vgpu_cmd *cmd, struct drm_gem_object **objs,
@@ -278,9 +279,10 @@ int vgpu_cmd_ctx_create(struct vgpu_device *vgdev, u32 ctx_id,
 int vgpu_cmd_ctx_destroy(struct vgpu_device *vgdev, u32 ctx_id);
 int vgpu_cmd_ctx_resource(struct vgpu_device *vgdev, u32 ctx_id,
 			  struct vgpu_bo *bo, bool attach);
+struct vgpu_cmd *vgpu_cmd_new_submit_3d(struct vgpu_device *vgdev, u32 ctx_id,
+					void *stream, u32 size, bool urgent);
 int vgpu_cmd_submit_3d(struct vgpu_device *vgdev, u32 ctx_id, void *stream,
-		       u32 size, struct drm_gem_object **objs, unsigned int nr,
-		       struct vgpu_fence *fence, bool urgent);
+		       u32 size);
 int vgpu_cmd_create_blob(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 			 u32 ctx_id, u64 blob_id,
 			 struct virtio_gpu_mem_entry *ents, u32 nents);

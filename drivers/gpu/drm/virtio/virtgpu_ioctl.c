@@ -452,8 +452,7 @@ static int vgpu_resource_create_blob_ioctl(struct drm_device *dev, void *data,
 		stream = memdup_user(u64_to_user_ptr(rc->cmd), rc->cmd_size);
 		if (IS_ERR(stream))
 			return PTR_ERR(stream);
-		ret = vgpu_cmd_submit_3d(vgdev, ctx_id, stream, rc->cmd_size,
-					 NULL, 0, NULL, false);
+		ret = vgpu_cmd_submit_3d(vgdev, ctx_id, stream, rc->cmd_size);
 		if (ret)
 			return ret;
 	}

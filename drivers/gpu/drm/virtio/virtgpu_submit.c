@@ -45,6 +45,8 @@ struct vgpu_submit {
 	u32 nr_objs;
 	/** @dma_ctx: timeline of this submission's fence. */
 	u64 dma_ctx;
+	/** @cmd: the SUBMIT_3D, once built; it owns the stream and objects. */
+	struct vgpu_cmd *cmd;
 	struct vgpu_fence *fence;
 	struct sync_file *out_sync;
 	int out_fd;
@@ -267,35 +269,10 @@ static int vgpu_submit_make_fence(struct vgpu_submit *s)
 	return 0;
 }
 
-/* WAIT on any of the objects must cover this submission. */
-static int vgpu_submit_fence_objs(struct vgpu_submit *s)
-{
-	struct ww_acquire_ctx ticket;
-	u32 i;
-	int ret;
-
-	if (!s->nr_objs)
-		return 0;
-	ret = drm_gem_lock_reservations(s->objs, s->nr_objs, &ticket);
-	if (ret)
-		return ret;
-	for (i = 0; i < s->nr_objs; i++) {
-		ret = dma_resv_reserve_fences(s->objs[i]->resv, 1);
-		if (ret)
-			break;
-	}
-	if (!ret)
-		for (i = 0; i < s->nr_objs; i++)
-			dma_resv_add_fence(s->objs[i]->resv, &s->fence->base,
-					   DMA_RESV_USAGE_WRITE);
-	drm_gem_unlock_reservations(s->objs, s->nr_objs, &ticket);
-	return ret;
-}
-
-static int vgpu_submit_queue(struct vgpu_submit *s)
+/* Everything that can fail for lack of memory happens here, before queuing. */
+static int vgpu_submit_build(struct vgpu_submit *s)
 {
 	bool urgent;
-	int ret;
 
 	/*
 	 * Two kinds of submission leave at once instead of with the batch.
@@ -307,13 +284,53 @@ static int vgpu_submit_queue(struct vgpu_submit *s)
 	 */
 	urgent = s->vfile->capset_id == VIRTIO_GPU_CAPSET_VENUS ||
 		 s->args->flags & VIRTGPU_EXECBUF_FENCE_FD_OUT;
-	ret = vgpu_cmd_submit_3d(s->vgdev, s->vfile->ctx_id, s->stream,
-				 s->args->size, s->objs, s->nr_objs, s->fence,
-				 urgent);
-	/* The command owns the stream and the objects either way. */
+	s->cmd = vgpu_cmd_new_submit_3d(s->vgdev, s->vfile->ctx_id, s->stream,
+					s->args->size, urgent);
+	if (!s->cmd)
+		return -ENOMEM;
+	vgpu_cmd_attach_objs(s->cmd, s->objs, s->nr_objs);
 	s->stream = NULL;
 	s->objs = NULL;
 	s->nr_objs = 0;
+	return 0;
+}
+
+/*
+ * Queues the command with its objects' reservations held, and adds the
+ * fence to them only once it has its id. WAIT on any of the objects then
+ * covers this submission, and an unemitted fence (seqno 0) is never in a
+ * reservation where a fence of the same timeline could replace it as
+ * "later" (dma_resv_add_fence()) although it is emitted earlier.
+ */
+static int vgpu_submit_queue(struct vgpu_submit *s)
+{
+	/* The queue may complete and free the command at once: keep it. */
+	struct vgpu_cmd *cmd = vgpu_cmd_get(s->cmd);
+	unsigned int i, nr = cmd->nr_objs;
+	struct ww_acquire_ctx ticket;
+	int ret = 0;
+
+	if (nr) {
+		ret = drm_gem_lock_reservations(cmd->objs, nr, &ticket);
+		if (ret)
+			goto out_put;
+	}
+	for (i = 0; i < nr && !ret; i++)
+		ret = dma_resv_reserve_fences(cmd->objs[i]->resv, 1);
+	if (ret)
+		goto out_unlock;
+
+	/* The queue takes the command either way. */
+	s->cmd = NULL;
+	ret = vgpu_cmd_submit(s->vgdev, cmd, s->fence);
+	for (i = 0; i < nr && !ret; i++)
+		dma_resv_add_fence(cmd->objs[i]->resv, &s->fence->base,
+				   DMA_RESV_USAGE_WRITE);
+out_unlock:
+	if (nr)
+		drm_gem_unlock_reservations(cmd->objs, nr, &ticket);
+out_put:
+	vgpu_cmd_put(cmd);
 	return ret;
 }
 
@@ -362,6 +379,7 @@ static void vgpu_submit_cleanup(struct vgpu_submit *s)
 		fput(s->out_sync->file);
 	if (s->out_fd >= 0)
 		put_unused_fd(s->out_fd);
+	vgpu_cmd_put(s->cmd);
 	if (s->fence) {
 		/* An event that was never posted must be given back. */
 		if (s->fence->event && !s->fence->base.seqno) {
@@ -419,7 +437,7 @@ int vgpu_execbuffer_ioctl(struct drm_device *dev, void *data,
 	ret = vgpu_submit_make_fence(&s);
 	if (ret)
 		goto out;
-	ret = vgpu_submit_fence_objs(&s);
+	ret = vgpu_submit_build(&s);
 	if (ret)
 		goto out;
 	ret = vgpu_submit_queue(&s);

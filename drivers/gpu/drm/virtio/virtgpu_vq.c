@@ -174,6 +174,22 @@ static void vgpu_cmd_release(struct kref *ref)
 }
 
 /**
+ * vgpu_cmd_get() - take another reference to a command
+ * @cmd: the command
+ *
+ * For a caller that still reads the command after handing it to the
+ * queue, which may complete it at any time.
+ *
+ * Context: any.
+ * Return: @cmd.
+ */
+struct vgpu_cmd *vgpu_cmd_get(struct vgpu_cmd *cmd)
+{
+	kref_get(&cmd->ref);
+	return cmd;
+}
+
+/**
  * vgpu_cmd_put() - drop a reference to a command
  * @cmd: the command, may be NULL
  *
