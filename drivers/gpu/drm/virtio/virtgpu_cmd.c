@@ -461,37 +461,42 @@ int vgpu_cmd_ctx_create(struct vgpu_device *vgdev, u32 ctx_id,
 }
 
 /**
- * vgpu_cmd_ctx_destroy() - CTX_DESTROY
+ * vgpu_cmd_new_ctx_destroy() - build a CTX_DESTROY
  * @vgdev: the device
  * @ctx_id: the context
  *
+ * Built by the file's release, sent after the file's deferred commands.
+ *
  * Context: process context.
- * Return: 0 or a negative errno.
+ * Return: the command, or NULL when out of memory.
  */
-int vgpu_cmd_ctx_destroy(struct vgpu_device *vgdev, u32 ctx_id)
+struct vgpu_cmd *vgpu_cmd_new_ctx_destroy(struct vgpu_device *vgdev,
+					  u32 ctx_id)
 {
 	struct virtio_gpu_ctx_destroy *req;
 	struct vgpu_cmd *cmd;
 
 	cmd = vgpu_new_req(vgdev, VIRTIO_GPU_CMD_CTX_DESTROY, req);
-	if (!cmd)
-		return -ENOMEM;
-	req->hdr.ctx_id = cpu_to_le32(ctx_id);
-	return vgpu_cmd_submit(vgdev, cmd, NULL);
+	if (cmd)
+		req->hdr.ctx_id = cpu_to_le32(ctx_id);
+	return cmd;
 }
 
 /**
- * vgpu_cmd_ctx_resource() - CTX_ATTACH_RESOURCE or CTX_DETACH_RESOURCE
+ * vgpu_cmd_new_ctx_resource() - build a CTX_ATTACH or CTX_DETACH_RESOURCE
  * @vgdev: the device
  * @ctx_id: the context
  * @bo: the object
  * @attach: direction
  *
+ * Submitted with vgpu_file_submit(), behind the file's deferred commands.
+ *
  * Context: process context.
- * Return: 0 or a negative errno.
+ * Return: the command, or NULL when out of memory.
  */
-int vgpu_cmd_ctx_resource(struct vgpu_device *vgdev, u32 ctx_id,
-			  struct vgpu_bo *bo, bool attach)
+struct vgpu_cmd *vgpu_cmd_new_ctx_resource(struct vgpu_device *vgdev,
+					   u32 ctx_id, struct vgpu_bo *bo,
+					   bool attach)
 {
 	struct virtio_gpu_ctx_resource *req;
 	struct vgpu_cmd *cmd;
@@ -499,10 +504,10 @@ int vgpu_cmd_ctx_resource(struct vgpu_device *vgdev, u32 ctx_id,
 	cmd = vgpu_new_req(vgdev, attach ? VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE :
 			   VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE, req);
 	if (!cmd)
-		return -ENOMEM;
+		return NULL;
 	req->hdr.ctx_id = cpu_to_le32(ctx_id);
 	req->resource_id = cpu_to_le32(bo->res_id);
-	return vgpu_cmd_submit(vgdev, cmd, NULL);
+	return cmd;
 }
 
 /**

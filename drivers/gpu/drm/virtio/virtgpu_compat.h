@@ -9,7 +9,9 @@
 #ifndef VIRTGPU_COMPAT_H
 #define VIRTGPU_COMPAT_H
 
+#include <linux/dma-fence.h>
 #include <linux/hrtimer.h>
+#include <linux/rcupdate.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_fbdev_shmem.h>
 #include <drm/drm_gem_shmem_helper.h>
@@ -116,6 +118,17 @@ vgpu_hrtimer_setup(struct hrtimer *timer,
 	hrtimer_init(timer, clock, mode);
 	timer->function = fn;
 }
+#endif
+
+/*
+ * dma_fence.ops became RCU-protected (a signalled fence may drop its ops,
+ * so that their module can go). We only compare the pointer. The Makefile
+ * looks for the annotation in dma-fence.h.
+ */
+#ifdef VGPU_HAVE_FENCE_OPS_RCU
+#define vgpu_fence_ops_of(f)	rcu_access_pointer((f)->ops)
+#else
+#define vgpu_fence_ops_of(f)	((f)->ops)
 #endif
 
 #endif /* VIRTGPU_COMPAT_H */

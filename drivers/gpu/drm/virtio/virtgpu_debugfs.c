@@ -31,6 +31,8 @@ static const char *const vgpu_stat_names[VGPU_STAT_COUNT] = {
 	[VGPU_STAT_BYTES] = "bytes",
 	[VGPU_STAT_RING_FULL] = "ring_full",
 	[VGPU_STAT_ERROR_RESP] = "error_resp",
+	[VGPU_STAT_DEFERRED] = "deferred",
+	[VGPU_STAT_DEFER_WAIT] = "deferred_wait",
 };
 
 static const char *const vgpu_cmd_names[VGPU_CMD_TYPE_SLOTS] = {

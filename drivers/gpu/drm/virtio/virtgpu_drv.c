@@ -17,7 +17,9 @@
  * "command core" section), virtgpu_cmd.c encodes commands, virtgpu_fence.c
  * turns host answers into dma-fences, virtgpu_object.c manages buffer
  * objects, virtgpu_display.c and virtgpu_plane.c do KMS, virtgpu_ioctl.c
- * is the uAPI and virtgpu_debugfs.c the counters.
+ * is the uAPI, virtgpu_submit.c EXECBUFFER and the commands that wait for
+ * foreign fences (its "deferred submission" section), and
+ * virtgpu_debugfs.c the counters.
  */
 
 #include <linux/aperture.h>
@@ -27,6 +29,7 @@
 #include <linux/slab.h>
 #include <linux/virtio_ids.h>
 #include <linux/virtio_ring.h>
+#include <linux/workqueue.h>
 
 #include <drm/drm_atomic_helper.h>
 #include <drm/drm_drv.h>
@@ -100,6 +103,7 @@ static int vgpu_driver_open(struct drm_device *dev, struct drm_file *file)
 	if (!vfile)
 		return -ENOMEM;
 	mutex_init(&vfile->lock);
+	vgpu_file_defer_init(vgdev, vfile);
 	/* The host shows this name in its logs; userspace may replace it. */
 	strscpy(vfile->debug_name, current->comm);
 
@@ -115,18 +119,35 @@ static int vgpu_driver_open(struct drm_device *dev, struct drm_file *file)
 	return 0;
 }
 
+/**
+ * vgpu_file_free() - the very end of a file: its context id and memory
+ * @vfile: a closed file whose CTX_DESTROY (if any) is queued
+ *
+ * The id may be reused by the next CTX_CREATE only once the destroy is in
+ * the ring ahead of it.
+ *
+ * Context: process context.
+ */
+void vgpu_file_free(struct vgpu_file *vfile)
+{
+	if (vfile->ctx_id)
+		ida_free(&vfile->vgdev->ctx_ida, vfile->ctx_id);
+	mutex_destroy(&vfile->lock);
+	kfree(vfile);
+}
+
 static void vgpu_driver_postclose(struct drm_device *dev,
 				  struct drm_file *file)
 {
 	struct vgpu_device *vgdev = to_vgdev(dev);
 	struct vgpu_file *vfile = file->driver_priv;
+	struct vgpu_cmd *destroy = NULL;
 
+	/* Without memory the host context leaks, as it always did. */
 	if (vfile->ctx_created)
-		vgpu_cmd_ctx_destroy(vgdev, vfile->ctx_id);
-	if (vfile->ctx_id)
-		ida_free(&vgdev->ctx_ida, vfile->ctx_id);
-	mutex_destroy(&vfile->lock);
-	kfree(vfile);
+		destroy = vgpu_cmd_new_ctx_destroy(vgdev, vfile->ctx_id);
+	/* Now, or after the file's deferred commands: see vgpu_file_close(). */
+	vgpu_file_close(vfile, destroy);
 }
 
 DEFINE_DRM_GEM_FOPS(vgpu_fops);
@@ -432,7 +453,40 @@ static struct virtio_driver vgpu_virtio_driver = {
 	.config_changed = vgpu_config_changed,
 };
 
-module_virtio_driver(vgpu_virtio_driver);
+struct workqueue_struct *vgpu_wq;
+
+static int __init vgpu_module_init(void)
+{
+	int ret;
+
+	/*
+	 * Deferred submissions run here; module exit drains it, so that no
+	 * work of ours runs past it. No WQ_MEM_RECLAIM: a closed file's work
+	 * may drop the last reference to an unplugged DRM device, whose
+	 * release flushes system workqueue items, which a reclaim worker
+	 * must not wait for. A rescuer here alone would not keep out-fences
+	 * signalling under memory pressure anyway: they are signalled from
+	 * the queues' drain worker, which runs on the system workqueue.
+	 * Unbound: nothing ties the work to the CPU where a fence signalled
+	 * (and newer kernels want that choice spelt out).
+	 */
+	vgpu_wq = alloc_workqueue("virtio-gpu-defer", WQ_UNBOUND, 0);
+	if (!vgpu_wq)
+		return -ENOMEM;
+	ret = register_virtio_driver(&vgpu_virtio_driver);
+	if (ret)
+		destroy_workqueue(vgpu_wq);
+	return ret;
+}
+
+static void __exit vgpu_module_exit(void)
+{
+	unregister_virtio_driver(&vgpu_virtio_driver);
+	destroy_workqueue(vgpu_wq);
+}
+
+module_init(vgpu_module_init);
+module_exit(vgpu_module_exit);
 
 MODULE_DESCRIPTION("virtio GPU driver (virtio-gpu-ng)");
 MODULE_AUTHOR("The virtio-gpu-ng authors");

@@ -71,6 +71,8 @@ enum vgpu_stat {
 	VGPU_STAT_BYTES,		/* bytes described to the host */
 	VGPU_STAT_RING_FULL,		/* submissions that waited for space */
 	VGPU_STAT_ERROR_RESP,		/* error responses from the host */
+	VGPU_STAT_DEFERRED,		/* commands queued behind foreign fences */
+	VGPU_STAT_DEFER_WAIT,		/* ioctls that slept until they were sent */
 	VGPU_STAT_COUNT
 };
 
@@ -178,6 +180,7 @@ struct vgpu_cmd *vgpu_cmd_new(struct vgpu_device *vgdev, u32 type,
 struct vgpu_cmd *vgpu_cmd_get(struct vgpu_cmd *cmd);
 void vgpu_cmd_put(struct vgpu_cmd *cmd);
 int vgpu_cmd_want_resp(struct vgpu_cmd *cmd, size_t len);
+int vgpu_cmd_prepare(struct vgpu_cmd *cmd);
 void vgpu_cmd_attach_objs(struct vgpu_cmd *cmd, struct drm_gem_object **objs,
 			  unsigned int nr);
 int vgpu_cmd_submit(struct vgpu_device *vgdev, struct vgpu_cmd *cmd,
@@ -210,6 +213,19 @@ struct vgpu_fence {
 	/** @ring_idx: ring of the host context, valid when @use_ring. */
 	u32 ring_idx;
 	bool use_ring;
+	/**
+	 * @timeline: dma-fence context of the host timeline the command
+	 * runs on (the kernel's, or one ring of one file). It is the fence's
+	 * own context too, except for a fence whose command waits for
+	 * foreign fences: that one has a context of its own (see "DOC:
+	 * deferred submission" in virtgpu_submit.c).
+	 */
+	u64 timeline;
+	/**
+	 * @owner: the file whose EXECBUFFER made the fence, or NULL. Only
+	 * compared, never dereferenced: the fence may outlive the file.
+	 */
+	const void *owner;
 	/** @event: DRM event to post when signalled, or NULL. */
 	struct drm_pending_event *event;
 };
@@ -229,8 +245,9 @@ struct vgpu_fence_ctx {
 	u64 kernel_ctx;
 };
 
-struct vgpu_fence *vgpu_fence_alloc(struct vgpu_device *vgdev, u64 dma_ctx,
-				    u32 ring_idx, bool use_ring);
+struct vgpu_fence *vgpu_fence_alloc(struct vgpu_device *vgdev, u64 timeline,
+				    u32 ring_idx, bool use_ring, bool deferred);
+bool vgpu_fence_ordered(struct dma_fence *f, u64 timeline, const void *owner);
 void vgpu_fence_emit(struct vgpu_device *vgdev, struct virtio_gpu_ctrl_hdr *hdr,
 		     struct vgpu_fence *fence);
 void vgpu_fence_complete(struct vgpu_device *vgdev, struct vgpu_fence *fence,
@@ -276,9 +293,11 @@ int vgpu_cmd_get_capset(struct vgpu_device *vgdev, u32 id, u32 version,
 			void **data, u32 *size);
 int vgpu_cmd_ctx_create(struct vgpu_device *vgdev, u32 ctx_id,
 			u32 context_init, const char *name, u32 nlen);
-int vgpu_cmd_ctx_destroy(struct vgpu_device *vgdev, u32 ctx_id);
-int vgpu_cmd_ctx_resource(struct vgpu_device *vgdev, u32 ctx_id,
-			  struct vgpu_bo *bo, bool attach);
+struct vgpu_cmd *vgpu_cmd_new_ctx_destroy(struct vgpu_device *vgdev,
+					  u32 ctx_id);
+struct vgpu_cmd *vgpu_cmd_new_ctx_resource(struct vgpu_device *vgdev,
+					   u32 ctx_id, struct vgpu_bo *bo,
+					   bool attach);
 struct vgpu_cmd *vgpu_cmd_new_submit_3d(struct vgpu_device *vgdev, u32 ctx_id,
 					void *stream, u32 size, bool urgent);
 int vgpu_cmd_submit_3d(struct vgpu_device *vgdev, u32 ctx_id, void *stream,
@@ -422,6 +441,11 @@ struct drm_plane *vgpu_plane_init(struct vgpu_device *vgdev,
 
 /**
  * struct vgpu_file - per open file state
+ *
+ * A file whose EXECBUFFER waits for foreign fences keeps its commands on
+ * @deferred until they can go; see "DOC: deferred submission" in
+ * virtgpu_submit.c. Such a file outlives its close until @deferred is
+ * empty.
  */
 struct vgpu_file {
 	/** @lock: serialises creating the host context (ctx_created). */
@@ -434,17 +458,53 @@ struct vgpu_file {
 	/** @dma_ctx: first dma-fence context of this file's rings. */
 	u64 dma_ctx;
 	char debug_name[64];
+
+	struct vgpu_device *vgdev;
+	/**
+	 * @defer_lock: protects @deferred, the pending count of every job on
+	 * it, @closing and @destroy. Taken by dma-fence callbacks, which may
+	 * run in interrupt context with the signalling fence's lock held: so
+	 * it is always taken with interrupts off, and no fence lock is taken
+	 * while it is held.
+	 */
+	spinlock_t defer_lock;
+	/**
+	 * @deferred: commands of this file's context that the command core
+	 * has not been given yet, in the order the file issued them. A job
+	 * leaves the list only once the core has it.
+	 */
+	struct list_head deferred;
+	/** @defer_work: hands the ready head of @deferred to the core. */
+	struct work_struct defer_work;
+	/** @defer_idle: woken when @deferred becomes empty. */
+	wait_queue_head_t defer_idle;
+	/**
+	 * @closing: the file is closed; @defer_work sends @destroy and frees
+	 * the file once @deferred is empty.
+	 */
+	bool closing;
+	/** @destroy: CTX_DESTROY, sent after the last deferred command. */
+	struct vgpu_cmd *destroy;
 };
 
 /* Indexed by ioctl number: upstream's 0x01 to 0x0b; slot 0 is unused. */
 #define VGPU_NUM_IOCTLS	12
 extern const struct drm_ioctl_desc vgpu_ioctls[VGPU_NUM_IOCTLS];
 
+/* Runs the deferred submissions of every file (virtgpu_drv.c). */
+extern struct workqueue_struct *vgpu_wq;
+
 int vgpu_ctx_ensure(struct vgpu_device *vgdev, struct vgpu_file *vfile);
+void vgpu_file_free(struct vgpu_file *vfile);
 
 /* virtgpu_submit.c */
 int vgpu_execbuffer_ioctl(struct drm_device *dev, void *data,
 			  struct drm_file *file);
+void vgpu_file_defer_init(struct vgpu_device *vgdev, struct vgpu_file *vfile);
+int vgpu_file_submit(struct vgpu_file *vfile, struct vgpu_cmd *cmd,
+		     struct drm_gem_object *obj);
+int vgpu_file_wait_idle(struct vgpu_file *vfile);
+void vgpu_file_close(struct vgpu_file *vfile, struct vgpu_cmd *destroy);
 
 /* ------------------------------------------------------------------ */
 /* virtgpu_debugfs.c                                                   */

@@ -56,30 +56,70 @@ static const struct dma_fence_ops vgpu_fence_ops = {
 /**
  * vgpu_fence_alloc() - allocate an unemitted fence
  * @vgdev: the device
- * @dma_ctx: dma-fence context of the fence: its timeline
+ * @timeline: dma-fence context of the host timeline the command runs on
  * @ring_idx: ring of the host context
  * @use_ring: whether @ring_idx is passed to the host
+ * @deferred: the command waits for foreign fences before it is emitted
  *
- * The fence gets its id when it is emitted with a command.
+ * The fence gets its id when it is emitted with a command. Until then its
+ * seqno is 0, and dma-fence code that compares the seqnos of one context
+ * (dma_resv_add_fence() replacing an older fence, sync_file merges keeping
+ * the later one) would take it for the oldest fence of @timeline. That
+ * window is short for a command queued at once, before the fence is
+ * published; a deferred command publishes its fence long before it is
+ * emitted, so such a fence gets a dma-fence context of its own and is
+ * never compared with another.
  *
  * Context: process context.
  * Return: the fence with one reference, or NULL.
  */
-struct vgpu_fence *vgpu_fence_alloc(struct vgpu_device *vgdev, u64 dma_ctx,
-				    u32 ring_idx, bool use_ring)
+struct vgpu_fence *vgpu_fence_alloc(struct vgpu_device *vgdev, u64 timeline,
+				    u32 ring_idx, bool use_ring, bool deferred)
 {
 	struct vgpu_fence *fence = kzalloc(sizeof(*fence), GFP_KERNEL);
 
 	if (!fence)
 		return NULL;
-	/* The seqno is set at emission, before anyone can see the fence. */
+	/* The seqno is set at emission. */
 	dma_fence_init(&fence->base, &vgpu_fence_ops, &vgdev->fences.lock,
-		       dma_ctx, 0);
+		       deferred ? dma_fence_context_alloc(1) : timeline, 0);
 	INIT_LIST_HEAD(&fence->link);
 	fence->vgdev = vgdev;
+	fence->timeline = timeline;
 	fence->ring_idx = ring_idx;
 	fence->use_ring = use_ring;
 	return fence;
+}
+
+/**
+ * vgpu_fence_ordered() - is @f ahead of a command submitted now?
+ * @f: any dma-fence
+ * @timeline: host timeline of the command about to be submitted
+ * @owner: file submitting it
+ *
+ * The host runs one timeline's commands in ring order, so a command need
+ * not wait for a fence of its own timeline whose command enters the ring
+ * before it: one that is emitted already (its command is in the ring or
+ * the backlog, both ahead of anything submitted later), or one of the
+ * same file that is not emitted yet (it is on the file's deferred list,
+ * which the file's later commands never overtake). Another file's
+ * unemitted fence on the shared kernel timeline may enter the ring at any
+ * time later, so it must be waited for like a foreign fence.
+ *
+ * Context: any. A stale seqno of 0 only makes the answer false, which is
+ * safe.
+ * Return: true when @f needs no waiting before the command.
+ */
+bool vgpu_fence_ordered(struct dma_fence *f, u64 timeline, const void *owner)
+{
+	struct vgpu_fence *fence;
+
+	if (vgpu_fence_ops_of(f) != &vgpu_fence_ops)
+		return false;
+	fence = container_of(f, struct vgpu_fence, base);
+	if (fence->timeline != timeline)
+		return false;
+	return READ_ONCE(f->seqno) || fence->owner == owner;
 }
 
 /**
@@ -98,7 +138,8 @@ void vgpu_fence_emit(struct vgpu_device *vgdev, struct virtio_gpu_ctrl_hdr *hdr,
 	unsigned long flags;
 
 	spin_lock_irqsave(&vgdev->fences.lock, flags);
-	fence->base.seqno = ++vgdev->fences.last_id;
+	/* Read locklessly by vgpu_fence_ordered(). */
+	WRITE_ONCE(fence->base.seqno, ++vgdev->fences.last_id);
 	dma_fence_get(&fence->base);
 	list_add_tail(&fence->link, &vgdev->fences.pending);
 	spin_unlock_irqrestore(&vgdev->fences.lock, flags);
@@ -132,7 +173,8 @@ static void vgpu_fence_retire(struct vgpu_device *vgdev,
  * @fence: the emitted fence
  * @err: 0, or the error the host reported for that command
  *
- * Signals @fence and every earlier unsignalled fence of the same timeline.
+ * Signals @fence and every earlier unsignalled fence of the same host
+ * timeline, including those with a dma-fence context of their own.
  * The pending list is in id order, so the walk stops at the first later
  * id: its cost is the number of older fences still pending, not the
  * length of the list.
@@ -153,7 +195,7 @@ void vgpu_fence_complete(struct vgpu_device *vgdev, struct vgpu_fence *fence,
 	list_for_each_entry_safe(f, next, &vgdev->fences.pending, link) {
 		if (f->base.seqno > id)
 			break;
-		if (f->base.context != fence->base.context)
+		if (f->timeline != fence->timeline)
 			continue;
 		dma_fence_signal_locked(&f->base);
 		list_move_tail(&f->link, &done);

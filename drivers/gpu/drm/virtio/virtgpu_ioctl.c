@@ -131,6 +131,12 @@ static int vgpu_resource_create_ioctl(struct drm_device *dev, void *data,
 	ret = vgpu_res_id_get(vgdev, &bo->res_id);
 	if (ret)
 		goto out_put;
+	/*
+	 * No waiting for the file's deferred commands: they cannot name
+	 * this new resource id (the objects they name are held, so no id of
+	 * theirs is reused), and the context attach of the handle
+	 * (vgpu_bo_open()) queues behind them.
+	 */
 	if (vgdev->has_virgl) {
 		ret = vgpu_cmd_create_3d(vgdev, bo, rc, vfile->ctx_id, NULL);
 	} else {
@@ -222,10 +228,15 @@ static int vgpu_transfer(struct drm_device *dev, struct drm_file *file,
 		ret = vgpu_ctx_ensure(vgdev, vfile);
 		if (ret)
 			goto out_put;
+		/* Not before the file's deferred EXECBUFFERs. */
+		ret = vgpu_file_wait_idle(vfile);
+		if (ret)
+			goto out_put;
 	}
 
 	ret = -ENOMEM;
-	fence = vgpu_fence_alloc(vgdev, vgdev->fences.kernel_ctx, 0, false);
+	fence = vgpu_fence_alloc(vgdev, vgdev->fences.kernel_ctx, 0, false,
+				 false);
 	if (!fence)
 		goto out_put;
 
@@ -445,6 +456,13 @@ static int vgpu_resource_create_blob_ioctl(struct drm_device *dev, void *data,
 		if (ret)
 			return ret;
 		ctx_id = vfile->ctx_id;
+		/*
+		 * The blob's command, and the host allocation @blob_id names,
+		 * may depend on the file's deferred EXECBUFFERs.
+		 */
+		ret = vgpu_file_wait_idle(vfile);
+		if (ret)
+			return ret;
 	}
 
 	/* The command that makes the host allocation @blob_id names. */

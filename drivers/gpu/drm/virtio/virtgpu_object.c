@@ -22,7 +22,9 @@
  * host has processed RESOURCE_UNREF. So the last GEM reference does not free
  * the pages: it sends the UNREF, and the pages and the resource id are
  * released from that command's completion. Commands are never reordered,
- * so everything queued before the UNREF still finds its pages.
+ * so everything queued before the UNREF still finds its pages. A command
+ * a file holds back for foreign fences is not queued yet, so it holds
+ * references to the objects it names: the UNREF cannot overtake it.
  */
 
 /**
@@ -95,6 +97,7 @@ int vgpu_bo_open(struct drm_gem_object *obj, struct drm_file *file)
 	struct vgpu_device *vgdev = to_vgdev(obj->dev);
 	struct vgpu_file *vfile = file->driver_priv;
 	struct vgpu_bo *bo = to_vgpu_bo(obj);
+	struct vgpu_cmd *cmd;
 	int ret;
 
 	if (!vgdev->has_virgl || !vfile || !bo->res_id)
@@ -102,7 +105,11 @@ int vgpu_bo_open(struct drm_gem_object *obj, struct drm_file *file)
 	ret = vgpu_ctx_ensure(vgdev, vfile);
 	if (ret)
 		return ret;
-	return vgpu_cmd_ctx_resource(vgdev, vfile->ctx_id, bo, true);
+	cmd = vgpu_cmd_new_ctx_resource(vgdev, vfile->ctx_id, bo, true);
+	if (!cmd)
+		return -ENOMEM;
+	/* Not before the file's deferred commands: a detach may be among them. */
+	return vgpu_file_submit(vfile, cmd, obj);
 }
 
 /**
@@ -117,10 +124,19 @@ void vgpu_bo_close(struct drm_gem_object *obj, struct drm_file *file)
 	struct vgpu_device *vgdev = to_vgdev(obj->dev);
 	struct vgpu_file *vfile = file->driver_priv;
 	struct vgpu_bo *bo = to_vgpu_bo(obj);
+	struct vgpu_cmd *cmd;
 
 	if (!vgdev->has_virgl || !vfile || !vfile->ctx_created || !bo->res_id)
 		return;
-	vgpu_cmd_ctx_resource(vgdev, vfile->ctx_id, bo, false);
+	/*
+	 * Deferred commands of the file may still use the resource in its
+	 * context: the detach goes behind them, and this hook (which
+	 * cannot fail, and runs at file close too) does not wait for them.
+	 * Without memory the resource stays attached until the context goes.
+	 */
+	cmd = vgpu_cmd_new_ctx_resource(vgdev, vfile->ctx_id, bo, false);
+	if (cmd)
+		vgpu_file_submit(vfile, cmd, obj);
 }
 
 static const struct drm_gem_object_funcs vgpu_bo_funcs = {

@@ -1,17 +1,82 @@
 // SPDX-License-Identifier: MIT
 /*
- * EXECBUFFER: command stream submission.
+ * EXECBUFFER: command stream submission, and the deferred submission of
+ * commands that wait for foreign fences.
  *
  * Copyright 2026 The virtio-gpu-ng authors
+ */
+
+/**
+ * DOC: deferred submission
+ *
+ * The host orders commands by the ring and sees nothing else, so an
+ * in-fence of EXECBUFFER (sync_file, syncobjs) whose command the ring does
+ * not already order before the new one must have signalled before the
+ * new command is sent. vgpu_fence_ordered() tells such "foreign" fences
+ * apart: other drivers' fences, other rings' fences, and fences of other
+ * files' commands that are not in the ring yet. Somebody has to wait for
+ * them, but not the submitting thread: a compositor or a game must not
+ * block in EXECBUFFER on another driver's rendering.
+ *
+ * So the ioctl takes references to the unsignalled foreign fences, builds
+ * the command completely, puts it at the tail of its file's deferred list
+ * with one dma-fence callback per foreign fence, publishes the out-fence
+ * (reservations, syncobjs, sync_file) as always and returns. A callback
+ * only counts down (it may run in interrupt context under the signalling
+ * fence's lock); the one that reaches zero queues the file's work, which
+ * hands the ready commands at the head of the list to the command core,
+ * in order, and stops at the first that still waits. A job leaves the
+ * list only once the core has it, so an empty list means that every
+ * earlier command of the file is in the ring. In the common case, an
+ * empty list, all this costs one uncontended lock per submission.
+ *
+ * Order. A file's commands never overtake each other. While its list is
+ * not empty, its EXECBUFFERs (with foreign fences or not) and its context
+ * attach and detach (the GEM open and close hooks) join the tail, and the
+ * CTX_DESTROY of its release goes after the last of them.
+ * TRANSFER_TO_HOST, TRANSFER_FROM_HOST and RESOURCE_CREATE_BLOB are not
+ * deferred: they sleep until the list is empty, interruptibly. The sleep
+ * is finite because the fences are: a published dma-fence must signal in
+ * bounded time (drivers time out hung jobs, vgem's fences expire after
+ * 10 s). It is interruptible because the signaller may be the caller's
+ * own process.
+ *
+ * The out-fence. A deferred fence gets its id (seqno) only when its
+ * command enters the ring, but it is published at once, so it has a
+ * dma-fence context of its own (see vgpu_fence_alloc()) and still knows
+ * its host timeline. If somebody waits for it by the time it is emitted,
+ * its command is sent urgently.
+ *
+ * Signalling rules. The published out-fence waits for the work, and
+ * memory reclaim may wait for the out-fence, so the work does not
+ * allocate: the command, its scatterlist (vgpu_cmd_prepare()) and the job
+ * are allocated by the ioctl, and the work only links the command into
+ * the ring.
+ *
+ * Close. Closing a file does not wait either: that would pin an exiting
+ * process, unkillably, on a fence that maybe only the same process would
+ * have signalled. A file with deferred commands lives on, holding
+ * references to the DRM device and to this module, until its work has
+ * sent the last of them and the CTX_DESTROY; then the work frees it.
+ *
+ * Unplug. A deferred command sent after the device is gone is completed
+ * by the core with -ENODEV like any other: its out-fence signals with that
+ * error, its stream and objects are released, and the poll-ring event it
+ * had reserved is given back.
+ *
+ * A foreign fence that signals with an error does not cancel the
+ * command, just as the ioctl's former wait for it did not.
  */
 
 #include <linux/dma-fence-chain.h>
 #include <linux/dma-fence-unwrap.h>
 #include <linux/file.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/sync_file.h>
 #include <linux/uaccess.h>
 
+#include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_syncobj.h>
@@ -22,6 +87,288 @@
 #define VGPU_MAX_STREAM		(16u << 20)
 #define VGPU_MAX_BOS		(64u << 10)
 #define VGPU_MAX_SYNCOBJS	1024u
+
+struct vgpu_defer_job;
+
+/* One callback per foreign fence of a deferred job. */
+struct vgpu_defer_cb {
+	struct dma_fence_cb base;
+	/** @fence: the foreign fence; the job holds a reference. */
+	struct dma_fence *fence;
+	struct vgpu_defer_job *job;
+};
+
+/* A command of a file that the command core does not have yet. */
+struct vgpu_defer_job {
+	/** @link: on &vgpu_file.deferred. */
+	struct list_head link;
+	struct vgpu_file *vfile;
+	/** @cmd: the command, built and prepared; NULL once sent. */
+	struct vgpu_cmd *cmd;
+	/** @fence: the command's fence or NULL; the job holds a reference. */
+	struct vgpu_fence *fence;
+	/**
+	 * @pending: callbacks still to run, plus one while the job is being
+	 * set up; the job may go when it is 0 (&vgpu_file.defer_lock).
+	 */
+	unsigned int pending;
+	unsigned int nr_cbs;
+	struct vgpu_defer_cb cbs[] __counted_by(nr_cbs);
+};
+
+static struct vgpu_defer_job *vgpu_defer_job_alloc(unsigned int nr_cbs)
+{
+	struct vgpu_defer_job *job;
+
+	job = kvzalloc(struct_size(job, cbs, nr_cbs), GFP_KERNEL);
+	if (job)
+		job->nr_cbs = nr_cbs;
+	return job;
+}
+
+static void vgpu_defer_job_free(struct vgpu_defer_job *job)
+{
+	unsigned int i;
+
+	for (i = 0; i < job->nr_cbs; i++)
+		dma_fence_put(job->cbs[i].fence);
+	vgpu_cmd_put(job->cmd);
+	if (job->fence)
+		dma_fence_put(&job->fence->base);
+	kvfree(job);
+}
+
+/* Drops one of the job's reasons to wait; the last one wakes the work. */
+static void vgpu_defer_job_put(struct vgpu_defer_job *job)
+{
+	struct vgpu_file *vfile = job->vfile;
+	unsigned long flags;
+
+	/*
+	 * Under the lock: the work frees the job, and for a closed file the
+	 * file too, only after it has seen the count at 0 under this lock.
+	 */
+	spin_lock_irqsave(&vfile->defer_lock, flags);
+	if (!--job->pending)
+		queue_work(vgpu_wq, &vfile->defer_work);
+	spin_unlock_irqrestore(&vfile->defer_lock, flags);
+}
+
+/* Maybe in interrupt context, with the foreign fence's lock held. */
+static void vgpu_defer_fence_cb(struct dma_fence *f, struct dma_fence_cb *cb)
+{
+	vgpu_defer_job_put(container_of(cb, struct vgpu_defer_cb, base)->job);
+}
+
+/*
+ * Puts @job at the tail of the file's list and arms its callbacks. The job
+ * may be sent and freed as soon as this returns.
+ */
+static void vgpu_defer_job_queue(struct vgpu_file *vfile,
+				 struct vgpu_defer_job *job)
+{
+	unsigned int i;
+
+	job->vfile = vfile;
+	job->pending = job->nr_cbs + 1;
+	spin_lock_irq(&vfile->defer_lock);
+	list_add_tail(&job->link, &vfile->deferred);
+	spin_unlock_irq(&vfile->defer_lock);
+	vgpu_stat_add(vfile->vgdev, VGPU_STAT_DEFERRED, 1);
+
+	/* Not under defer_lock: adding a callback takes the fence's lock. */
+	for (i = 0; i < job->nr_cbs; i++) {
+		job->cbs[i].job = job;
+		if (dma_fence_add_callback(job->cbs[i].fence, &job->cbs[i].base,
+					   vgpu_defer_fence_cb))
+			vgpu_defer_job_put(job);	/* signalled meanwhile */
+	}
+	vgpu_defer_job_put(job);
+}
+
+/* A poll-ring event of a fence that never reached the ring goes back. */
+static void vgpu_fence_cancel_event(struct vgpu_device *vgdev,
+				    struct vgpu_fence *fence)
+{
+	if (fence && fence->event && !fence->base.seqno) {
+		drm_event_cancel_free(&vgdev->drm, fence->event);
+		fence->event = NULL;
+	}
+}
+
+static bool vgpu_file_idle(struct vgpu_file *vfile)
+{
+	bool idle;
+
+	spin_lock_irq(&vfile->defer_lock);
+	idle = list_empty(&vfile->deferred);
+	spin_unlock_irq(&vfile->defer_lock);
+	return idle;
+}
+
+/* The end of a closed file: its context, then its id and memory. */
+static void vgpu_file_finish(struct vgpu_file *vfile)
+{
+	struct vgpu_device *vgdev = vfile->vgdev;
+
+	if (vfile->destroy)
+		vgpu_cmd_submit(vgdev, vfile->destroy, NULL);
+	vgpu_file_free(vfile);
+	drm_dev_put(&vgdev->drm);
+	/* vgpu_wq is drained at module exit: the rest of this work is safe. */
+	module_put(THIS_MODULE);
+}
+
+static void vgpu_defer_work(struct work_struct *work)
+{
+	struct vgpu_file *vfile = container_of(work, struct vgpu_file,
+					       defer_work);
+	struct vgpu_defer_job *job;
+	bool idle, finish = false;
+
+	for (;;) {
+		spin_lock_irq(&vfile->defer_lock);
+		job = list_first_entry_or_null(&vfile->deferred,
+					       struct vgpu_defer_job, link);
+		if (!job || job->pending) {
+			finish = !job && vfile->closing;
+			spin_unlock_irq(&vfile->defer_lock);
+			break;
+		}
+		spin_unlock_irq(&vfile->defer_lock);
+
+		/* Sent while still listed, so that nothing can pass it. */
+		if (vgpu_cmd_submit(vfile->vgdev, job->cmd, job->fence))
+			vgpu_fence_cancel_event(vfile->vgdev, job->fence);
+		job->cmd = NULL;
+
+		spin_lock_irq(&vfile->defer_lock);
+		list_del(&job->link);
+		idle = list_empty(&vfile->deferred);
+		spin_unlock_irq(&vfile->defer_lock);
+		if (idle)
+			wake_up_all(&vfile->defer_idle);
+		vgpu_defer_job_free(job);
+	}
+	if (finish)
+		vgpu_file_finish(vfile);
+}
+
+/**
+ * vgpu_file_defer_init() - set up a new file's deferred list
+ * @vgdev: the device
+ * @vfile: the file
+ *
+ * Context: process context.
+ */
+void vgpu_file_defer_init(struct vgpu_device *vgdev, struct vgpu_file *vfile)
+{
+	vfile->vgdev = vgdev;
+	spin_lock_init(&vfile->defer_lock);
+	INIT_LIST_HEAD(&vfile->deferred);
+	INIT_WORK(&vfile->defer_work, vgpu_defer_work);
+	init_waitqueue_head(&vfile->defer_idle);
+}
+
+/**
+ * vgpu_file_submit() - send a command of a file's context in file order
+ * @vfile: the file
+ * @cmd: a command without fence or completion callback; taken in any case
+ * @obj: the object @cmd names, or NULL
+ *
+ * Sent at once when nothing of the file is deferred, else queued behind
+ * the deferred commands. A queued command holds @obj until the host has
+ * answered it, so that the object's RESOURCE_UNREF cannot pass it.
+ *
+ * Context: process context.
+ * Return: 0, or a negative errno (the command was dropped).
+ */
+int vgpu_file_submit(struct vgpu_file *vfile, struct vgpu_cmd *cmd,
+		     struct drm_gem_object *obj)
+{
+	struct drm_gem_object **objs;
+	struct vgpu_defer_job *job;
+	int ret = -ENOMEM;
+
+	if (vgpu_file_idle(vfile))
+		return vgpu_cmd_submit(vfile->vgdev, cmd, NULL);
+
+	job = vgpu_defer_job_alloc(0);
+	if (!job)
+		goto err_put;
+	if (obj) {
+		objs = kvmalloc_array(1, sizeof(*objs), GFP_KERNEL);
+		if (!objs)
+			goto err_free;
+		drm_gem_object_get(obj);
+		objs[0] = obj;
+		vgpu_cmd_attach_objs(cmd, objs, 1);
+	}
+	ret = vgpu_cmd_prepare(cmd);
+	if (ret)
+		goto err_free;
+	job->cmd = cmd;
+	vgpu_defer_job_queue(vfile, job);
+	return 0;
+
+err_free:
+	kvfree(job);
+err_put:
+	vgpu_cmd_put(cmd);
+	return ret;
+}
+
+/**
+ * vgpu_file_wait_idle() - sleep until the file's deferred commands are sent
+ * @vfile: the file
+ *
+ * For ioctls that must not overtake them and are not deferred themselves.
+ * See "DOC: deferred submission" for why the sleep ends.
+ *
+ * Context: process context, may sleep.
+ * Return: 0, or -ERESTARTSYS when interrupted by a signal.
+ */
+int vgpu_file_wait_idle(struct vgpu_file *vfile)
+{
+	if (vgpu_file_idle(vfile))
+		return 0;
+	vgpu_stat_add(vfile->vgdev, VGPU_STAT_DEFER_WAIT, 1);
+	return wait_event_interruptible(vfile->defer_idle,
+					vgpu_file_idle(vfile));
+}
+
+/**
+ * vgpu_file_close() - end a closed file now, or after its deferred commands
+ * @vfile: the file; no ioctl or GEM hook of it runs any more
+ * @destroy: its CTX_DESTROY, or NULL; sent after its deferred commands
+ *
+ * With nothing deferred, @destroy is sent and the file freed at once.
+ * Otherwise the file's work does both after sending the last deferred
+ * command; until then the file holds references to the DRM device, which
+ * the work uses, and to this module, whose code the callbacks and the
+ * work are.
+ *
+ * Context: process context (DRM postclose).
+ */
+void vgpu_file_close(struct vgpu_file *vfile, struct vgpu_cmd *destroy)
+{
+	bool busy;
+
+	/* First: the work may free the file as soon as it sees @closing. */
+	drm_dev_get(&vfile->vgdev->drm);
+	__module_get(THIS_MODULE);
+
+	spin_lock_irq(&vfile->defer_lock);
+	vfile->destroy = destroy;
+	busy = !list_empty(&vfile->deferred);
+	vfile->closing = busy;
+	spin_unlock_irq(&vfile->defer_lock);
+	if (busy)
+		return;
+	/* It may still be running after it emptied the list. */
+	cancel_work_sync(&vfile->defer_work);
+	vgpu_file_finish(vfile);
+}
 
 struct vgpu_post_sync {
 	struct drm_syncobj *syncobj;
@@ -45,8 +392,18 @@ struct vgpu_submit {
 	u32 nr_objs;
 	/** @dma_ctx: timeline of this submission's fence. */
 	u64 dma_ctx;
+	/** @wait: referenced foreign fences the command must wait for. */
+	struct dma_fence **wait;
+	u32 nr_wait;
+	u32 max_wait;
+	/** @defer: the command goes to the file's deferred list. */
+	bool defer;
+	/** @job: its deferred job, allocated while failing is still allowed. */
+	struct vgpu_defer_job *job;
 	/** @cmd: the SUBMIT_3D, once built; it owns the stream and objects. */
 	struct vgpu_cmd *cmd;
+	/** @queued: the command core or the deferred list has the command. */
+	bool queued;
 	struct vgpu_fence *fence;
 	struct sync_file *out_sync;
 	int out_fd;
@@ -58,25 +415,37 @@ struct vgpu_submit {
 };
 
 /*
- * The host runs one timeline's commands in order, so an earlier fence of
- * the timeline this submission goes to needs no waiting here. Anything
- * else must be signalled before the commands leave: the host cannot see
- * other timelines' or other drivers' fences.
+ * Takes a reference to each fence in @fence that the command must wait
+ * for: unsignalled, and not ordered before it by the ring (see
+ * vgpu_fence_ordered()). The walk always runs to its end, which is what
+ * drops the iterator's reference to a chain.
  */
-static int vgpu_submit_await(struct vgpu_submit *s, struct dma_fence *fence)
+static int vgpu_submit_collect(struct vgpu_submit *s, struct dma_fence *fence)
 {
 	struct dma_fence_unwrap iter;
+	struct dma_fence **wait;
 	struct dma_fence *f;
-	long ret;
+	int ret = 0;
+	u32 n;
 
 	dma_fence_unwrap_for_each(f, &iter, fence) {
-		if (f->context == s->dma_ctx)
+		if (ret || dma_fence_is_signaled(f) ||
+		    vgpu_fence_ordered(f, s->dma_ctx, s->vfile))
 			continue;
-		ret = dma_fence_wait(f, true);
-		if (ret)
-			return ret;
+		if (s->nr_wait == s->max_wait) {
+			n = max(2 * s->max_wait, 8u);
+			wait = krealloc_array(s->wait, n, sizeof(*wait),
+					      GFP_KERNEL);
+			if (!wait) {
+				ret = -ENOMEM;
+				continue;
+			}
+			s->wait = wait;
+			s->max_wait = n;
+		}
+		s->wait[s->nr_wait++] = dma_fence_get(f);
 	}
-	return 0;
+	return ret;
 }
 
 static int vgpu_submit_check(struct vgpu_submit *s)
@@ -153,7 +522,7 @@ static int vgpu_submit_in_fences(struct vgpu_submit *s)
 		fence = sync_file_get_fence(args->fence_fd);
 		if (!fence)
 			return -EINVAL;
-		ret = vgpu_submit_await(s, fence);
+		ret = vgpu_submit_collect(s, fence);
 		dma_fence_put(fence);
 		if (ret)
 			return ret;
@@ -176,7 +545,7 @@ static int vgpu_submit_in_fences(struct vgpu_submit *s)
 					     &fence);
 		if (ret)
 			return ret;
-		ret = vgpu_submit_await(s, fence);
+		ret = vgpu_submit_collect(s, fence);
 		dma_fence_put(fence);
 		if (ret)
 			return ret;
@@ -234,9 +603,10 @@ static int vgpu_submit_make_fence(struct vgpu_submit *s)
 	bool ring = args->flags & VIRTGPU_EXECBUF_RING_IDX;
 
 	s->fence = vgpu_fence_alloc(s->vgdev, s->dma_ctx,
-				    ring ? args->ring_idx : 0, ring);
+				    ring ? args->ring_idx : 0, ring, s->defer);
 	if (!s->fence)
 		return -ENOMEM;
+	s->fence->owner = vfile;
 
 	if (ring && vfile->poll_rings & BIT_ULL(args->ring_idx)) {
 		struct {
@@ -273,6 +643,7 @@ static int vgpu_submit_make_fence(struct vgpu_submit *s)
 static int vgpu_submit_build(struct vgpu_submit *s)
 {
 	bool urgent;
+	int ret;
 
 	/*
 	 * Two kinds of submission leave at once instead of with the batch.
@@ -292,15 +663,40 @@ static int vgpu_submit_build(struct vgpu_submit *s)
 	s->stream = NULL;
 	s->objs = NULL;
 	s->nr_objs = 0;
-	return 0;
+	if (!s->defer)
+		return 0;
+
+	/* The work that will send it must not allocate. */
+	ret = vgpu_cmd_prepare(s->cmd);
+	if (ret)
+		return ret;
+	s->job = vgpu_defer_job_alloc(s->nr_wait);
+	return s->job ? 0 : -ENOMEM;
+}
+
+/* Hands the command, the fence and the foreign fences to the job. */
+static void vgpu_submit_defer(struct vgpu_submit *s, struct vgpu_cmd *cmd)
+{
+	struct vgpu_defer_job *job = s->job;
+	u32 i;
+
+	s->job = NULL;
+	job->cmd = cmd;
+	dma_fence_get(&s->fence->base);
+	job->fence = s->fence;
+	for (i = 0; i < s->nr_wait; i++)
+		job->cbs[i].fence = s->wait[i];
+	s->nr_wait = 0;
+	vgpu_defer_job_queue(s->vfile, job);
 }
 
 /*
- * Queues the command with its objects' reservations held, and adds the
- * fence to them only once it has its id. WAIT on any of the objects then
- * covers this submission, and an unemitted fence (seqno 0) is never in a
- * reservation where a fence of the same timeline could replace it as
- * "later" (dma_resv_add_fence()) although it is emitted earlier.
+ * Queues the command, or defers it, with its objects' reservations held,
+ * and adds the fence to them only once it has its id or, deferred, its
+ * own dma-fence context. WAIT on any of the objects then covers this
+ * submission, and an unemitted fence (seqno 0) is never in a reservation
+ * where a fence of the same context could replace it as "later"
+ * (dma_resv_add_fence()) although it is emitted earlier.
  */
 static int vgpu_submit_queue(struct vgpu_submit *s)
 {
@@ -320,9 +716,13 @@ static int vgpu_submit_queue(struct vgpu_submit *s)
 	if (ret)
 		goto out_unlock;
 
-	/* The queue takes the command either way. */
+	/* The queue takes the command either way; so does the job. */
 	s->cmd = NULL;
-	ret = vgpu_cmd_submit(s->vgdev, cmd, s->fence);
+	if (s->defer)
+		vgpu_submit_defer(s, cmd);
+	else
+		ret = vgpu_cmd_submit(s->vgdev, cmd, s->fence);
+	s->queued = !ret;
 	for (i = 0; i < nr && !ret; i++)
 		dma_resv_add_fence(cmd->objs[i]->resv, &s->fence->base,
 				   DMA_RESV_USAGE_WRITE);
@@ -380,12 +780,15 @@ static void vgpu_submit_cleanup(struct vgpu_submit *s)
 	if (s->out_fd >= 0)
 		put_unused_fd(s->out_fd);
 	vgpu_cmd_put(s->cmd);
+	if (s->job)
+		vgpu_defer_job_free(s->job);
+	for (i = 0; i < s->nr_wait; i++)
+		dma_fence_put(s->wait[i]);
+	kfree(s->wait);
 	if (s->fence) {
-		/* An event that was never posted must be given back. */
-		if (s->fence->event && !s->fence->base.seqno) {
-			drm_event_cancel_free(&s->vgdev->drm, s->fence->event);
-			s->fence->event = NULL;
-		}
+		/* Once queued, the event is the fence's until it signals. */
+		if (!s->queued)
+			vgpu_fence_cancel_event(s->vgdev, s->fence);
 		dma_fence_put(&s->fence->base);
 	}
 	if (s->objs) {
@@ -403,7 +806,10 @@ static void vgpu_submit_cleanup(struct vgpu_submit *s)
  * @data: struct drm_virtgpu_execbuffer
  * @file: the DRM file
  *
- * Context: process context, may sleep (foreign in-fences).
+ * Never waits for in-fences: a command that must wait for foreign ones is
+ * deferred (see "DOC: deferred submission").
+ *
+ * Context: process context, may sleep (allocations, reservation locks).
  * Return: 0 or a negative errno.
  */
 int vgpu_execbuffer_ioctl(struct drm_device *dev, void *data,
@@ -434,6 +840,12 @@ int vgpu_execbuffer_ioctl(struct drm_device *dev, void *data,
 	ret = vgpu_submit_in_fences(&s);
 	if (ret)
 		goto out;
+	/*
+	 * Behind the file's deferred commands even without foreign fences.
+	 * If the list empties meanwhile, the work sends this one soon; if a
+	 * concurrent ioctl of the file fills it, the two were not ordered.
+	 */
+	s.defer = s.nr_wait || !vgpu_file_idle(s.vfile);
 	ret = vgpu_submit_make_fence(&s);
 	if (ret)
 		goto out;

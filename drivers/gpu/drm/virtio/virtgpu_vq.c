@@ -63,9 +63,23 @@
  * completes the commands outside the queue lock: fences first, then the
  * callback, then the waiter. A callback may submit new commands.
  *
+ * Foreign fences. The host cannot see fences of other drivers, of other
+ * files' rings or of commands not yet in the ring, so an EXECBUFFER that
+ * waits for one holds its command back until it has signalled. The ioctl
+ * does not sleep for it: the command waits on its file's deferred list
+ * and a worker submits it from there, in the file's order ("DOC: deferred
+ * submission" in virtgpu_submit.c). The file's later context commands
+ * never overtake it: EXECBUFFERs and context attach/detach/destroy queue
+ * behind it, while TRANSFER_TO_HOST, TRANSFER_FROM_HOST and
+ * RESOURCE_CREATE_BLOB of a file with deferred commands still sleep,
+ * interruptibly, until those are in the ring (deferring them too would
+ * need the same out-fence treatment as EXECBUFFER, and they are rare
+ * right after a fenced EXECBUFFER).
+ *
  * Unplug. A command submitted after the device is gone, or still in the
  * ring when it goes, is completed locally with -ENODEV, so every callback
- * runs exactly once and nothing leaks.
+ * runs exactly once and nothing leaks. That includes deferred commands
+ * whose fences signal after the unplug.
  */
 
 #include <linux/ktime.h>
@@ -238,7 +252,7 @@ void vgpu_cmd_attach_objs(struct vgpu_cmd *cmd, struct drm_gem_object **objs,
 
 /*
  * A vmalloc'ed payload is not physically contiguous: describe it page by
- * page. Done before the queue lock is taken, as it allocates.
+ * page. Done before the queue lock is taken, as it allocates; done once.
  */
 static int vgpu_cmd_map_payload(struct vgpu_cmd *cmd)
 {
@@ -246,7 +260,7 @@ static int vgpu_cmd_map_payload(struct vgpu_cmd *cmd)
 	u32 left = cmd->payload_len;
 	unsigned int n, i;
 
-	if (!left || !is_vmalloc_addr(p))
+	if (!left || !is_vmalloc_addr(p) || cmd->sg)
 		return 0;
 
 	n = DIV_ROUND_UP(offset_in_page(p) + left, PAGE_SIZE);
@@ -263,6 +277,23 @@ static int vgpu_cmd_map_payload(struct vgpu_cmd *cmd)
 		left -= chunk;
 	}
 	return 0;
+}
+
+/**
+ * vgpu_cmd_prepare() - allocate now what submitting @cmd would allocate
+ * @cmd: a command, complete but not submitted
+ *
+ * For a command submitted later from a path that must not allocate: a
+ * deferred submission is sent by a worker that its published out-fence
+ * waits for, and memory reclaim may be waiting for that fence.
+ * vgpu_cmd_submit() of a prepared command allocates nothing.
+ *
+ * Context: process context.
+ * Return: 0, or -ENOMEM.
+ */
+int vgpu_cmd_prepare(struct vgpu_cmd *cmd)
+{
+	return vgpu_cmd_map_payload(cmd);
 }
 
 static int vgpu_resp_errno(u32 type)
