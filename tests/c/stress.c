@@ -66,14 +66,6 @@ struct client {
 	uint32_t bo;
 };
 
-static void close_handle(int fd, uint32_t handle)
-{
-	struct drm_gem_close gc = { .handle = handle };
-
-	if (handle)
-		drmIoctl(fd, DRM_IOCTL_GEM_CLOSE, &gc);
-}
-
 /* 0, or the errno of the setup step that failed. */
 static int client_setup(struct client *c, int fd)
 {

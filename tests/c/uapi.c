@@ -83,14 +83,6 @@ static uint32_t create_res(int fd)
 	return rc.bo_handle;
 }
 
-static void close_handle(int fd, uint32_t handle)
-{
-	struct drm_gem_close gc = { .handle = handle };
-
-	if (handle)
-		drmIoctl(fd, DRM_IOCTL_GEM_CLOSE, &gc);
-}
-
 static int try_create(int fd, struct drm_virtgpu_resource_create *rc)
 {
 	int ret = xioctl(fd, DRM_IOCTL_VIRTGPU_RESOURCE_CREATE, rc);

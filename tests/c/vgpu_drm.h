@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * DRM helpers shared by the guest-side C tests: finding our device,
- * ioctls that report an errno, GETPARAM, KMS property lookup.
+ * ioctls that report an errno, closing handles, GETPARAM, KMS property
+ * lookup.
  */
 #ifndef VGPU_DRM_H
 #define VGPU_DRM_H
@@ -80,6 +81,15 @@ static inline int open_node(const char *fmt, int first, int last)
 static inline int open_render(void)
 {
 	return open_node("/dev/dri/renderD%d", 128, 191);
+}
+
+/* Closes a GEM handle; 0 (none) is ignored. */
+static inline void close_handle(int fd, uint32_t handle)
+{
+	struct drm_gem_close gc = { .handle = handle };
+
+	if (handle)
+		drmIoctl(fd, DRM_IOCTL_GEM_CLOSE, &gc);
 }
 
 /* GETPARAM writes an int, whatever the __u64 in the struct suggests. */
