@@ -48,7 +48,7 @@ roots() {
 }
 
 # Full run-list: our C tests (every program in PROGS of tests/c/Makefile, in
-# that order), the reload test, then IGT.
+# that order), a short glmark2, the reload test, then IGT.
 make_runlist() {
     local p
     {
@@ -56,6 +56,7 @@ make_runlist() {
         for p in $(sed -n 's/^PROGS[[:space:]]*:\{0,1\}=//p' tests/c/Makefile); do
             echo "c $p timeout=120"
         done
+        echo "sh glmark2 timeout=180"
         echo "sh reload timeout=300"
         echo "sh unplug timeout=120"
         sed -e 's/#.*//' -e '/^[[:space:]]*$/d' -e 's/^/igt /' tests/igt.list
