@@ -157,29 +157,10 @@ static const char *state_name(int s)
 
 /* ------------------------------------------------------------------ vgem */
 
-/* An open vgem card node (dumb buffers are not a render-node ioctl). */
+/* vgem's card node: dumb buffers are not a render-node ioctl. */
 static int vgem_node(void)
 {
-	char path[64];
-	int i, fd;
-
-	for (i = 0; i < 64; i++) {
-		drmVersionPtr v;
-
-		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		v = drmGetVersion(fd);
-		if (v && !strcmp(v->name, "vgem")) {
-			drmFreeVersion(v);
-			return fd;
-		}
-		if (v)
-			drmFreeVersion(v);
-		close(fd);
-	}
-	return -1;
+	return open_card_of("vgem");
 }
 
 /* Opens vgem, loading the module if needed; NULL or why not. */

@@ -92,6 +92,31 @@ static inline void close_handle(int fd, uint32_t handle)
 		drmIoctl(fd, DRM_IOCTL_GEM_CLOSE, &gc);
 }
 
+/* An open card node of the DRM driver called @name, or -1. */
+static inline int open_card_of(const char *name)
+{
+	char path[64];
+	int i, fd;
+
+	for (i = 0; i < 64; i++) {
+		drmVersionPtr v;
+		int match;
+
+		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		v = drmGetVersion(fd);
+		match = v && !strcmp(v->name, name);
+		if (v)
+			drmFreeVersion(v);
+		if (match)
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
 /* GETPARAM writes an int, whatever the __u64 in the struct suggests. */
 static inline int getparam(int fd, uint64_t param, int *val)
 {
