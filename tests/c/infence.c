@@ -82,22 +82,6 @@ static const char *const tests[] = {
 static struct features ft;
 static int vgem = -1;
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
 /* ------------------------------------------------------------ sync_files */
 
 /* 1 signalled, 0 not within @ms, or -errno. */
@@ -352,24 +336,6 @@ static long long stat_get(const char *name)
 
 /* ------------------------------------------------------------------ cases */
 
-/* A virgl render target for the submission to hold; 0 on failure. */
-static uint32_t create_res(int fd)
-{
-	struct drm_virtgpu_resource_create rc = {
-		.target = 2,		/* PIPE_TEXTURE_2D */
-		.format = 2,		/* VIRGL_FORMAT_B8G8R8X8_UNORM */
-		.bind = 2,		/* VIRGL_BIND_RENDER_TARGET */
-		.width = 64,
-		.height = 64,
-		.depth = 1,
-		.array_size = 1,
-		.size = 64 * 64 * 4,
-	};
-
-	return xioctl(fd, DRM_IOCTL_VIRTGPU_RESOURCE_CREATE, &rc) ? 0 :
-	       rc.bo_handle;
-}
-
 
 /* (1)-(4): FENCE_FD_IN, and a later submission of the same file. */
 static void test_fd(int fd)
@@ -559,7 +525,7 @@ static void test_transfer(int fd)
 
 	vf.bo = 0;
 	vf.sync_fd = -1;
-	x.bo = create_res(fd);
+	x.bo = rt64_create(fd);
 	ret = x.bo ? vfence_new(&vf, &what) : errno;
 	if (!x.bo)
 		what = "RESOURCE_CREATE";
@@ -622,7 +588,7 @@ static void test_close(void)
 		fail("close-returns", "cannot open the render node");
 		goto skip;
 	}
-	bo = create_res(fd);
+	bo = rt64_create(fd);
 	if (!bo)
 		printf("# no resource (%s): closing without one\n", ename(errno));
 	ret = vfence_new(&vf, &what);

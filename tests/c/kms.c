@@ -767,23 +767,9 @@ static void skip_all(unsigned int from, const char *fmt, const char *arg)
 
 int main(void)
 {
-	char path[32];
 	int i;
 
-	for (i = 0, fd = -1; i < 64 && fd < 0; i++) {
-		drmVersionPtr v;
-
-		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		v = drmGetVersion(fd);
-		if (!v || strcmp(v->name, "virtio_gpu")) {
-			close(fd);
-			fd = -1;
-		}
-		drmFreeVersion(v);
-	}
+	fd = open_card_of("virtio_gpu");
 	if (fd < 0) {
 		fail("open", "no virtio_gpu card node");
 		return vgpu_exit();

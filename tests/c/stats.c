@@ -73,13 +73,6 @@ static long long commands(const struct stats *s)
 	return sum;
 }
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 static int add(drmModeAtomicReqPtr req, uint32_t obj, uint32_t type,
 	       const char *name, uint64_t val)
 {

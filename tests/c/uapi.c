@@ -59,30 +59,6 @@ static void test_getparam(int fd)
 
 /* ----------------------------------------------------------- RESOURCE_CREATE */
 
-static struct drm_virtgpu_resource_create rc_base(void)
-{
-	return (struct drm_virtgpu_resource_create){
-		.target = 2,		/* PIPE_TEXTURE_2D */
-		.format = 2,		/* VIRGL_FORMAT_B8G8R8X8_UNORM */
-		.bind = 2,		/* VIRGL_BIND_RENDER_TARGET */
-		.width = 64,
-		.height = 64,
-		.depth = 1,
-		.array_size = 1,
-		.size = 64 * 64 * 4,
-	};
-}
-
-/* A valid 64x64 resource; 0 on failure. */
-static uint32_t create_res(int fd)
-{
-	struct drm_virtgpu_resource_create rc = rc_base();
-
-	if (xioctl(fd, DRM_IOCTL_VIRTGPU_RESOURCE_CREATE, &rc))
-		return 0;
-	return rc.bo_handle;
-}
-
 static int try_create(int fd, struct drm_virtgpu_resource_create *rc)
 {
 	int ret = xioctl(fd, DRM_IOCTL_VIRTGPU_RESOURCE_CREATE, rc);
@@ -112,10 +88,10 @@ static void test_resource_create(int fd)
 	unsigned int i;
 	int ret;
 
-	rc = rc_base();
+	rc = rt64_args();
 	rc.width = 0;
 	expect("resource-create-width-0", try_create(fd, &rc), EINVAL);
-	rc = rc_base();
+	rc = rt64_args();
 	rc.height = 0;
 	expect("resource-create-height-0", try_create(fd, &rc), EINVAL);
 
@@ -124,13 +100,13 @@ static void test_resource_create(int fd)
 			skip(only2d[i].name, "host has 3D: 2D-only limits do not apply");
 			continue;
 		}
-		rc = rc_base();
+		rc = rt64_args();
 		memcpy((char *)&rc + only2d[i].off, &only2d[i].val,
 		       sizeof(uint32_t));
 		expect(only2d[i].name, try_create(fd, &rc), EINVAL);
 	}
 
-	rc = rc_base();
+	rc = rt64_args();
 	ret = xioctl(fd, DRM_IOCTL_VIRTGPU_RESOURCE_CREATE, &rc);
 	check("resource-create-valid", !ret && rc.bo_handle && rc.res_handle,
 	      "%s, bo_handle %u res_handle %u", ename(ret), rc.bo_handle,
@@ -161,7 +137,7 @@ static void test_resource_create(int fd)
  */
 static void test_resource_create_huge(int fd)
 {
-	struct drm_virtgpu_resource_create rc = rc_base();
+	struct drm_virtgpu_resource_create rc = rt64_args();
 
 	rc.size = 0xffffffff;
 	expect("resource-create-size-4g", try_create(fd, &rc), EINVAL);
@@ -172,7 +148,7 @@ static void test_resource_create_huge(int fd)
 static void test_map(int fd)
 {
 	struct drm_virtgpu_map m;
-	uint32_t bo = create_res(fd);
+	uint32_t bo = rt64_create(fd);
 	volatile uint32_t *p;
 	int ret, ok;
 
@@ -222,7 +198,7 @@ static void test_transfers(int fd)
 {
 	struct drm_virtgpu_3d_transfer_to_host t;
 	struct drm_virtgpu_3d_wait w;
-	uint32_t bo = create_res(fd);
+	uint32_t bo = rt64_create(fd);
 	int ret;
 
 	if (!bo) {
@@ -290,7 +266,7 @@ static void test_transfers(int fd)
 static void test_wait(int fd)
 {
 	struct drm_virtgpu_3d_wait w;
-	uint32_t bo = create_res(fd);
+	uint32_t bo = rt64_create(fd);
 	int ret;
 
 	if (!bo) {
@@ -802,7 +778,7 @@ static void test_execbuffer(int fd)
 	expect("execbuf-fence-fd-in-minus-1", execbuf(fd, &eb), EINVAL);
 
 	/* With one buffer object. */
-	bo = create_res(fd);
+	bo = rt64_create(fd);
 	if (!bo) {
 		fail("execbuf-with-bo", "cannot create a resource: %s",
 		     ename(errno));

@@ -92,6 +92,30 @@ static inline void close_handle(int fd, uint32_t handle)
 		drmIoctl(fd, DRM_IOCTL_GEM_CLOSE, &gc);
 }
 
+/* RESOURCE_CREATE of a 64x64 virgl render target. */
+static inline struct drm_virtgpu_resource_create rt64_args(void)
+{
+	return (struct drm_virtgpu_resource_create){
+		.target = 2,		/* PIPE_TEXTURE_2D */
+		.format = 2,		/* VIRGL_FORMAT_B8G8R8X8_UNORM */
+		.bind = 2,		/* VIRGL_BIND_RENDER_TARGET */
+		.width = 64,
+		.height = 64,
+		.depth = 1,
+		.array_size = 1,
+		.size = 64 * 64 * 4,
+	};
+}
+
+/* A 64x64 render target's GEM handle; 0 on failure. */
+static inline uint32_t rt64_create(int fd)
+{
+	struct drm_virtgpu_resource_create rc = rt64_args();
+
+	return xioctl(fd, DRM_IOCTL_VIRTGPU_RESOURCE_CREATE, &rc) ? 0 :
+	       rc.bo_handle;
+}
+
 /* An open card node of the DRM driver called @name, or -1. */
 static inline int open_card_of(const char *name)
 {
