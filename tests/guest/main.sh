@@ -50,10 +50,10 @@ run_limited() {
     _n=0
     while kill -0 "$_pid" 2>/dev/null; do
         if [ "$_n" -ge "$_t" ]; then
-            kill -TERM -- "-$_pid" 2>/dev/null
+            kill -TERM "-$_pid" 2>/dev/null
             _k=0
             while kill -0 "$_pid" 2>/dev/null && [ "$_k" -lt 10 ]; do sleep 1; _k=$((_k + 1)); done
-            kill -KILL -- "-$_pid" 2>/dev/null
+            kill -KILL "-$_pid" 2>/dev/null
             _k=0
             while kill -0 "$_pid" 2>/dev/null && [ "$_k" -lt 10 ]; do sleep 1; _k=$((_k + 1)); done
             if kill -0 "$_pid" 2>/dev/null; then
