@@ -4,6 +4,10 @@
 report.py expect RUNDIR EXPECTDIR CONFIG...   write EXPECTDIR/CONFIG.distro
 report.py check  RUNDIR EXPECTDIR DRIVER CONFIG...
 report.py binaries EXPECTDIR CONFIG...        pass/skip/fail per IGT binary
+report.py merge RUNDIR EXPECTDIR PREFIX CONFIG...
+    replace the tests named PREFIX* in EXPECTDIR/CONFIG.distro with those of
+    a distro run of one part of the run-list (RUNDIR/CONFIG-distro), e.g. a
+    new test step recorded without running everything again
 
 Counting (the final "N passed, N failed, N skipped" line):
   passed   a test that PASSes
@@ -53,6 +57,26 @@ def expect(rundir, expdir, configs):
                 f.write("%s %s\n" % (res[name][0], name))
         c = counts(res)
         print("%-11s %6d %6d %6d" % (cfg, c["PASS"], c["SKIP"], c["FAIL"]))
+
+
+def merge(rundir, expdir, prefix, configs):
+    for cfg in configs:
+        res = read_results(os.path.join(rundir, cfg + "-distro", "results.txt"))
+        new = {n: r for n, r in res.items() if n.startswith(prefix)}
+        if not new:
+            print("%-11s no %s* results, expectation left as it was" % (cfg, prefix))
+            continue
+        path = os.path.join(expdir, cfg + ".distro")
+        old = read_results(path)
+        kept = {n: r for n, r in old.items() if not n.startswith(prefix)}
+        dropped = len(old) - len(kept)
+        kept.update(new)
+        with open(path, "w") as f:
+            for name in sorted(kept):
+                f.write("%s %s\n" % (kept[name][0], name))
+        c = counts(new)
+        print("%-11s %s*: %d pass, %d skip, %d fail (replacing %d)"
+              % (cfg, prefix, c["PASS"], c["SKIP"], c["FAIL"], dropped))
 
 
 def read_known(expdir):
@@ -176,6 +200,9 @@ def main():
         binaries(sys.argv[2], sys.argv[3:])
         return 0
     mode, rundir, expdir = sys.argv[1:4]
+    if mode == "merge":
+        merge(rundir, expdir, sys.argv[4], sys.argv[5:])
+        return 0
     if mode == "expect":
         expect(rundir, expdir, sys.argv[4:])
         return 0
