@@ -48,7 +48,8 @@ roots() {
 }
 
 # Full run-list: our C tests (every program in PROGS of tests/c/Makefile, in
-# that order), a short glmark2, the reload test, then IGT.
+# that order), a short glmark2, the reload and unplug tests, piglit (virgl
+# configs only, tests/guest/piglit.list; 60 s per test), then IGT.
 make_runlist() {
     local p
     {
@@ -59,6 +60,7 @@ make_runlist() {
         echo "sh glmark2 timeout=180"
         echo "sh reload timeout=300"
         echo "sh unplug timeout=120"
+        echo "sh piglit timeout=900 60"
         sed -e 's/#.*//' -e '/^[[:space:]]*$/d' -e 's/^/igt /' tests/igt.list
     } >"$1"
 }

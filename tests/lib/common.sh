@@ -150,6 +150,7 @@ hostroot_path() {
 guestimg_path() {
     local key
     key="$(files_key "$VGPU_SRC/tests/pkgs/guest.list" "$VGPU_SRC/tests/pkgs/guest-sid.list" \
+        "$VGPU_SRC/tests/pkgs/guest-piglit.list" \
         "$VGPU_LIB/build-guestimg.sh" "$VGPU_SRC/tests/guest/vgpu-init")"
     cache_build guestimg "$key" "$VGPU_LIB/build-guestimg.sh"
 }
