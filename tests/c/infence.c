@@ -84,27 +84,6 @@ static int vgem = -1;
 
 /* ------------------------------------------------------------ sync_files */
 
-/* 1 signalled, 0 not within @ms, or -errno. */
-static int fence_wait(int fd, int ms)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	int64_t end = now_ns() + (int64_t)ms * 1000000ll;
-	int n;
-
-	for (;;) {
-		n = poll(&pfd, 1, ms);
-		if (n > 0)
-			return 1;
-		if (!n)
-			return 0;
-		if (errno != EINTR)
-			return -errno;
-		ms = (int)((end - now_ns()) / 1000000ll);
-		if (ms < 0)
-			ms = 0;
-	}
-}
-
 /*
  * Status of a single-fence sync_file: 1 signalled, 0 pending, < 0 the
  * fence's error or -errno; *ts_ns the signal time (0 when pending).

@@ -53,16 +53,7 @@ struct client {
 /* 0, or the errno of the setup step that failed. */
 static int client_setup(struct client *c, int fd)
 {
-	struct drm_virtgpu_resource_create rc = {
-		.target = 2,		/* PIPE_TEXTURE_2D */
-		.format = 2,		/* VIRGL_FORMAT_B8G8R8X8_UNORM */
-		.bind = 2,		/* VIRGL_BIND_RENDER_TARGET */
-		.width = 64,
-		.height = 64,
-		.depth = 1,
-		.array_size = 1,
-		.size = 64 * 64 * 4,
-	};
+	struct drm_virtgpu_resource_create rc = rt64_args();
 	int ret;
 
 	c->fd = fd;
@@ -140,22 +131,9 @@ static int submit(struct client *c, int *fence_fd, uint32_t out_sync, int ring)
 /* Waits for a sync_file to signal; 0, or an errno / ETIME. */
 static int wait_fence_fd(int fd, int ms)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	int64_t end = now_ns() + (int64_t)ms * 1000000ll;
-	int n;
+	int w = fence_wait(fd, ms);
 
-	for (;;) {
-		n = poll(&pfd, 1, ms);
-		if (n > 0)
-			return (pfd.revents & POLLIN) ? 0 : EIO;
-		if (!n)
-			return ETIME;
-		if (errno != EINTR)
-			return errno;
-		ms = (int)((end - now_ns()) / 1000000ll);
-		if (ms <= 0)
-			return ETIME;
-	}
+	return w == 1 ? 0 : w == 0 ? ETIME : -w;
 }
 
 /* 2D: a blocking WAIT on the resource, retried up to @ms (the driver's

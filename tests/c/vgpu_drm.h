@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include <xf86drmMode.h>
 
 #include "virtgpu_drm.h"
+#include "vgpu_test.h"
 
 /* Returns 0 or the errno of the ioctl (EINTR/EAGAIN are retried). */
 static inline int xioctl(int fd, unsigned long req, void *arg)
@@ -90,6 +92,27 @@ static inline void close_handle(int fd, uint32_t handle)
 
 	if (handle)
 		drmIoctl(fd, DRM_IOCTL_GEM_CLOSE, &gc);
+}
+
+/* Polls a sync_file: 1 signalled, 0 not within @ms, or -errno. */
+static inline int fence_wait(int fd, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int64_t end = now_ns() + (int64_t)ms * 1000000ll;
+	int n;
+
+	for (;;) {
+		n = poll(&pfd, 1, ms);
+		if (n > 0)
+			return (pfd.revents & POLLIN) ? 1 : -EIO;
+		if (!n)
+			return 0;
+		if (errno != EINTR)
+			return -errno;
+		ms = (int)((end - now_ns()) / 1000000ll);
+		if (ms < 0)
+			ms = 0;
+	}
 }
 
 /* RESOURCE_CREATE of a 64x64 virgl render target. */
