@@ -227,7 +227,8 @@ static void prime(int fd, uint32_t handle, volatile uint32_t *blob,
 	};
 	struct drm_prime_handle im = { .fd = -1 };
 	volatile uint32_t *map;
-	int ret, vgem, loaded = 0;
+	int ret, vgem, loaded;
+	const char *why;
 
 	ret = xioctl(fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &ex);
 	check("prime-export", !ret && ex.fd >= 0, "PRIME_HANDLE_TO_FD: %s",
@@ -259,17 +260,9 @@ static void prime(int fd, uint32_t handle, volatile uint32_t *blob,
 		munmap((void *)map, SIZE);
 	}
 
-	vgem = open_card_of("vgem");
+	vgem = vgem_open(&loaded, &why);
 	if (vgem < 0) {
-		loaded = !system("modprobe vgem >/dev/null 2>&1");
-		/* No udev: devtmpfs makes the node during the probe. */
-		for (int i = 0; i < 50 && loaded && vgem < 0; i++) {
-			usleep(100000);
-			vgem = open_card_of("vgem");
-		}
-	}
-	if (vgem < 0) {
-		skip("prime-attach-vgem", "no vgem (modprobe vgem failed)");
+		skip("prime-attach-vgem", "%s", why);
 	} else {
 		struct drm_prime_handle vi = { .fd = ex.fd };
 
@@ -277,10 +270,8 @@ static void prime(int fd, uint32_t handle, volatile uint32_t *blob,
 		check("prime-attach-vgem", !ret && vi.handle,
 		      "vgem PRIME_FD_TO_HANDLE: %s", ename(ret));
 		close_handle(vgem, vi.handle);
-		close(vgem);
-		if (loaded && system("rmmod vgem >/dev/null 2>&1"))
-			printf("INFO prime-attach-vgem: rmmod vgem failed\n");
 	}
+	vgem_close(vgem, loaded);
 	close(ex.fd);
 }
 

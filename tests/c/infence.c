@@ -120,32 +120,6 @@ static const char *state_name(int s)
 
 /* ------------------------------------------------------------------ vgem */
 
-/* vgem's card node: dumb buffers are not a render-node ioctl. */
-static int vgem_node(void)
-{
-	return open_card_of("vgem");
-}
-
-/* Opens vgem, loading the module if needed; NULL or why not. */
-static const char *vgem_open(int *loaded)
-{
-	int i;
-
-	*loaded = 0;
-	vgem = vgem_node();
-	if (vgem >= 0)
-		return NULL;
-	if (system("modprobe vgem >/dev/null 2>&1"))
-		return "modprobe vgem failed (no CONFIG_DRM_VGEM?)";
-	*loaded = 1;
-	/* No udev: devtmpfs makes the node during the probe. */
-	for (i = 0; i < 50 && vgem < 0; i++) {
-		sleep_ms(100);
-		vgem = vgem_node();
-	}
-	return vgem < 0 ? "vgem loaded but no vgem card node" : NULL;
-}
-
 /* A vgem buffer with an unsignalled write fence, and that fence as a sync_file. */
 struct vfence {
 	uint32_t bo;
@@ -637,8 +611,8 @@ int main(void)
 		close(fd);
 		return vgpu_exit();
 	}
-	why = vgem_open(&loaded);
-	if (why) {
+	vgem = vgem_open(&loaded, &why);
+	if (vgem < 0) {
 		for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
 			skip(tests[i], "%s", why);
 		close(fd);
@@ -660,8 +634,6 @@ int main(void)
 	test_close();
 	close(fd);
 
-	close(vgem);
-	if (loaded && system("modprobe -r vgem >/dev/null 2>&1"))
-		printf("# modprobe -r vgem failed\n");
+	vgem_close(vgem, loaded);
 	return vgpu_exit();
 }

@@ -164,6 +164,43 @@ static inline int open_card_of(const char *name)
 	return -1;
 }
 
+/*
+ * vgem's card node (dumb buffers are not a render-node ioctl), loading the
+ * module if needed: *@loaded says whether vgem_close() should unload it.
+ * Returns the fd, or -1 with *@why set.
+ */
+static inline int vgem_open(int *loaded, const char **why)
+{
+	int i, fd = open_card_of("vgem");
+
+	*loaded = 0;
+	*why = NULL;
+	if (fd >= 0)
+		return fd;
+	if (system("modprobe vgem >/dev/null 2>&1")) {
+		*why = "modprobe vgem failed (no CONFIG_DRM_VGEM?)";
+		return -1;
+	}
+	*loaded = 1;
+	/* No udev: devtmpfs makes the node during the probe. */
+	for (i = 0; i < 50 && fd < 0; i++) {
+		sleep_ms(100);
+		fd = open_card_of("vgem");
+	}
+	if (fd < 0)
+		*why = "vgem loaded but no vgem card node";
+	return fd;
+}
+
+/* Closes @fd (if open) and unloads vgem if vgem_open() loaded it. */
+static inline void vgem_close(int fd, int loaded)
+{
+	if (fd >= 0)
+		close(fd);
+	if (loaded && system("modprobe -r vgem >/dev/null 2>&1"))
+		printf("INFO vgem: modprobe -r failed\n");
+}
+
 /* GETPARAM writes an int, whatever the __u64 in the struct suggests. */
 static inline int getparam(int fd, uint64_t param, int *val)
 {

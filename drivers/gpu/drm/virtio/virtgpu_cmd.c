@@ -636,6 +636,37 @@ int vgpu_cmd_map_blob(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 }
 
 /**
+ * vgpu_cmd_assign_uuid() - RESOURCE_ASSIGN_UUID
+ * @vgdev: the device
+ * @bo: the object; @done receives it in cmd->priv
+ * @done: gets the answer (struct virtio_gpu_resp_resource_uuid in cmd->resp)
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno; @done runs unless it is -ENOMEM.
+ */
+int vgpu_cmd_assign_uuid(struct vgpu_device *vgdev, struct vgpu_bo *bo,
+			 vgpu_cmd_done_t done)
+{
+	struct virtio_gpu_resource_assign_uuid *req;
+	struct vgpu_cmd *cmd;
+	int ret;
+
+	cmd = vgpu_new_req(vgdev, VIRTIO_GPU_CMD_RESOURCE_ASSIGN_UUID, req);
+	if (!cmd)
+		return -ENOMEM;
+	ret = vgpu_cmd_want_resp(cmd,
+				 sizeof(struct virtio_gpu_resp_resource_uuid));
+	if (ret) {
+		vgpu_cmd_put(cmd);
+		return ret;
+	}
+	req->resource_id = cpu_to_le32(bo->res_id);
+	cmd->done = done;
+	cmd->priv = bo;
+	return vgpu_cmd_submit(vgdev, cmd, NULL);
+}
+
+/**
  * vgpu_cmd_unmap_blob() - RESOURCE_UNMAP_BLOB
  * @vgdev: the device
  * @bo: a mapped vram object

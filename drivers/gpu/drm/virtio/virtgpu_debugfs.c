@@ -19,6 +19,8 @@
  *   virtio-gpu-features  what the host offers and what we use
  *   virtio-gpu-stats     counters, one "name value" per line; writing
  *                        anything resets them
+ *   virtio-gpu-uuids     objects named for other virtio devices:
+ *                        "res_id state [uuid]" per line
  */
 
 static const char *const vgpu_stat_names[VGPU_STAT_COUNT] = {
@@ -73,6 +75,14 @@ static int vgpu_features_show(struct seq_file *m, void *unused)
 	return 0;
 }
 
+static int vgpu_uuids_file_show(struct seq_file *m, void *unused)
+{
+	struct drm_debugfs_entry *entry = m->private;
+
+	vgpu_uuids_show(m, to_vgdev(entry->dev));
+	return 0;
+}
+
 static int vgpu_stats_show(struct seq_file *m, void *unused)
 {
 	struct vgpu_device *vgdev = m->private;
@@ -119,6 +129,7 @@ static const struct file_operations vgpu_stats_fops = {
 
 static const struct drm_debugfs_info vgpu_debugfs_list[] = {
 	{ "virtio-gpu-features", vgpu_features_show },
+	{ "virtio-gpu-uuids", vgpu_uuids_file_show },
 };
 
 /**

@@ -349,8 +349,9 @@ static int vgpu_probe(struct virtio_device *vdev)
 	mutex_init(&vgdev->display_lock);
 	spin_lock_init(&vgdev->cursor_lock);
 	spin_lock_init(&vgdev->host_visible_lock);
-	init_waitqueue_head(&vgdev->map_wq);
+	init_waitqueue_head(&vgdev->answer_wq);
 	ida_init(&vgdev->res_ida);
+	xa_init(&vgdev->uuids);
 	ida_init(&vgdev->ctx_ida);
 	INIT_WORK(&vgdev->config_work, vgpu_config_work);
 

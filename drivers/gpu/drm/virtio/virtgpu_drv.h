@@ -15,11 +15,13 @@
 #include <linux/completion.h>
 #include <linux/scatterlist.h>
 #include <linux/spinlock.h>
+#include <linux/uuid.h>
 #include <linux/virtio.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_gpu.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
+#include <linux/xarray.h>
 
 #include <drm/drm_crtc.h>
 #include <drm/drm_device.h>
@@ -30,6 +32,8 @@
 #include <drm/drm_plane.h>
 
 #include "virtgpu_compat.h"
+
+struct seq_file;
 /*
  * Our own copy of the uAPI, not the one in the kernel headers we build
  * against: it carries our additions. In-tree this is the same file.
@@ -308,6 +312,8 @@ int vgpu_cmd_create_blob(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 int vgpu_cmd_map_blob(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 		      u64 offset, vgpu_cmd_done_t done);
 int vgpu_cmd_unmap_blob(struct vgpu_device *vgdev, struct vgpu_bo *bo);
+int vgpu_cmd_assign_uuid(struct vgpu_device *vgdev, struct vgpu_bo *bo,
+			 vgpu_cmd_done_t done);
 int vgpu_cmd_set_scanout_blob(struct vgpu_device *vgdev, u32 scanout,
 			      struct vgpu_bo *bo,
 			      const struct drm_framebuffer *fb,
@@ -346,6 +352,20 @@ struct vgpu_bo {
 	int map_state;
 	/** @map_info: VIRTIO_GPU_MAP_CACHE_* from the host's answer. */
 	u32 map_info;
+	/**
+	 * @uuid_state: enum vgpu_uuid_state; moves forward only, read with
+	 * smp_load_acquire() once past VGPU_UUID_PENDING.
+	 */
+	int uuid_state;
+	/** @uuid: the host's name for the resource, valid in VGPU_UUID_DONE. */
+	uuid_t uuid;
+};
+
+enum vgpu_uuid_state {
+	VGPU_UUID_NONE,
+	VGPU_UUID_PENDING,
+	VGPU_UUID_DONE,
+	VGPU_UUID_FAILED,
 };
 
 enum vgpu_map_state {
@@ -373,16 +393,25 @@ int vgpu_dumb_create(struct drm_file *file, struct drm_device *dev,
 		     struct drm_mode_create_dumb *args);
 int vgpu_bo_open(struct drm_gem_object *obj, struct drm_file *file);
 void vgpu_bo_close(struct drm_gem_object *obj, struct drm_file *file);
+int vgpu_res_id_get(struct vgpu_device *vgdev, u32 *id);
+void vgpu_res_id_put(struct vgpu_device *vgdev, u32 id);
 
 /* ------------------------------------------------------------------ */
 /* virtgpu_vram.c: blobs in host memory, mapped through the window     */
 
 struct vgpu_bo *vgpu_vram_create(struct vgpu_device *vgdev, size_t size);
 int vgpu_vram_map(struct vgpu_device *vgdev, struct vgpu_bo *bo);
+int vgpu_vram_wait_mapped(struct vgpu_device *vgdev, struct vgpu_bo *bo);
+
+/* ------------------------------------------------------------------ */
+/* virtgpu_prime.c: dma-bufs, and UUIDs for other virtio devices       */
+
+struct dma_buf *vgpu_prime_export(struct drm_gem_object *obj, int flags);
 struct drm_gem_object *vgpu_gem_prime_import(struct drm_device *dev,
 					     struct dma_buf *buf);
-int vgpu_res_id_get(struct vgpu_device *vgdev, u32 *id);
-void vgpu_res_id_put(struct vgpu_device *vgdev, u32 id);
+int vgpu_bo_assign_uuid(struct vgpu_device *vgdev, struct vgpu_bo *bo);
+void vgpu_bo_forget_uuid(struct vgpu_device *vgdev, struct vgpu_bo *bo);
+void vgpu_uuids_show(struct seq_file *m, struct vgpu_device *vgdev);
 
 /* ------------------------------------------------------------------ */
 /* virtgpu_display.c and virtgpu_plane.c                               */
@@ -583,8 +612,17 @@ struct vgpu_device {
 	struct ida ctx_ida;
 
 	struct virtio_shm_region host_visible;
-	/** @map_wq: woken when a vram object's MAP_BLOB is answered. */
-	wait_queue_head_t map_wq;
+	/**
+	 * @answer_wq: woken when the host answers a command whose result an
+	 * object waits for: MAP_BLOB of a vram object, ASSIGN_UUID.
+	 */
+	wait_queue_head_t answer_wq;
+	/**
+	 * @uuids: objects that asked the host for a UUID, by resource id,
+	 * for debugfs. An object leaves before its id is released. The
+	 * xarray's own lock protects it.
+	 */
+	struct xarray uuids;
 	/** @host_visible_lock: protects @host_visible_mm. */
 	spinlock_t host_visible_lock;
 	struct drm_mm host_visible_mm;

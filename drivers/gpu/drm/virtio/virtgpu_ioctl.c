@@ -64,8 +64,7 @@ static int vgpu_getparam_ioctl(struct drm_device *dev, void *data,
 		value = vgdev->has_host_visible;
 		break;
 	case VIRTGPU_PARAM_CROSS_DEVICE:
-		/* UUID sharing is not implemented: reported as absent. */
-		value = 0;
+		value = vgdev->has_uuid;
 		break;
 	case VIRTGPU_PARAM_CONTEXT_INIT:
 	case VIRTGPU_PARAM_EXPLICIT_DEBUG_NAME:
@@ -429,8 +428,9 @@ static int vgpu_blob_check(struct vgpu_device *vgdev,
 	    rc->blob_flags & VIRTGPU_BLOB_FLAG_USE_MAPPABLE &&
 	    !vgdev->has_host_visible)
 		return -EINVAL;
-	/* Sharing by UUID is not implemented; GETPARAM says so. */
-	if (rc->blob_flags & VIRTGPU_BLOB_FLAG_USE_CROSS_DEVICE)
+	/* Sharing by UUID needs the host's names; GETPARAM says if it has. */
+	if (rc->blob_flags & VIRTGPU_BLOB_FLAG_USE_CROSS_DEVICE &&
+	    !vgdev->has_uuid)
 		return -EOPNOTSUPP;
 	return 0;
 }
@@ -497,6 +497,8 @@ static int vgpu_resource_create_blob_ioctl(struct drm_device *dev, void *data,
 		goto out_put;
 	if (bo->vram && bo->blob_flags & VIRTGPU_BLOB_FLAG_USE_MAPPABLE)
 		ret = vgpu_vram_map(vgdev, bo);
+	if (!ret && bo->blob_flags & VIRTGPU_BLOB_FLAG_USE_CROSS_DEVICE)
+		ret = vgpu_bo_assign_uuid(vgdev, bo);
 out_put:
 	return vgpu_bo_publish(file, bo, ret, &rc->bo_handle, &rc->res_handle);
 }

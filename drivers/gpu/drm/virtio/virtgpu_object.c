@@ -60,6 +60,7 @@ void vgpu_res_id_put(struct vgpu_device *vgdev, u32 id)
 
 static void vgpu_bo_release(struct vgpu_device *vgdev, struct vgpu_bo *bo)
 {
+	vgpu_bo_forget_uuid(vgdev, bo);
 	vgpu_res_id_put(vgdev, bo->res_id);
 	drm_gem_shmem_free(&bo->shmem);
 }
@@ -152,7 +153,7 @@ static const struct drm_gem_object_funcs vgpu_bo_funcs = {
 	.pin = drm_gem_shmem_object_pin,
 	.unpin = drm_gem_shmem_object_unpin,
 	.get_sg_table = drm_gem_shmem_object_get_sg_table,
-	.export = drm_gem_prime_export,
+	.export = vgpu_prime_export,
 	.print_info = drm_gem_shmem_object_print_info,
 };
 

@@ -6,13 +6,10 @@
  * Copyright 2026 The virtio-gpu-ng authors
  */
 
-#include <linux/dma-buf.h>
-#include <linux/dma-mapping.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 
 #include <drm/drm_gem.h>
-#include <drm/drm_prime.h>
 #include <drm/drm_print.h>
 #include <drm/drm_vma_manager.h>
 
@@ -36,6 +33,7 @@ static void vgpu_vram_release(struct vgpu_device *vgdev, struct vgpu_bo *bo)
 		drm_mm_remove_node(&bo->node);
 		spin_unlock(&vgdev->host_visible_lock);
 	}
+	vgpu_bo_forget_uuid(vgdev, bo);
 	vgpu_res_id_put(vgdev, bo->res_id);
 	drm_gem_object_release(&bo->shmem.base);
 	kfree(bo);
@@ -61,8 +59,18 @@ static void vgpu_vram_free(struct drm_gem_object *obj)
 	vgpu_cmd_unref(vgdev, bo, vgpu_vram_unref_done);
 }
 
-static int vgpu_vram_wait_mapped(struct vgpu_device *vgdev,
-				 struct vgpu_bo *bo)
+/**
+ * vgpu_vram_wait_mapped() - wait until the host has mapped a vram object
+ * @vgdev: the device
+ * @bo: a mappable vram object
+ *
+ * Flushes the queue first, so that the MAP_BLOB is not waiting for a batch.
+ *
+ * Context: process context; sleeps at most VGPU_SYNC_TIMEOUT.
+ * Return: 0 when mapped, -EINVAL when the host refused, -ETIMEDOUT, or
+ * -ERESTARTSYS.
+ */
+int vgpu_vram_wait_mapped(struct vgpu_device *vgdev, struct vgpu_bo *bo)
 {
 	ktime_t start;
 	long left;
@@ -72,7 +80,7 @@ static int vgpu_vram_wait_mapped(struct vgpu_device *vgdev,
 
 	vgpu_queues_kick(vgdev);
 	start = ktime_get();
-	left = wait_event_interruptible_timeout(vgdev->map_wq,
+	left = wait_event_interruptible_timeout(vgdev->answer_wq,
 						READ_ONCE(bo->map_state) !=
 						VGPU_MAP_PENDING,
 						VGPU_SYNC_TIMEOUT);
@@ -130,119 +138,11 @@ static const struct vm_operations_struct vgpu_vram_vm_ops = {
 	.close = drm_gem_vm_close,
 };
 
-/*
- * PRIME. A host blob has no guest pages, so the generic GEM dma-buf ops
- * (built on get_sg_table) do not fit. What another device can reach is the
- * blob's range of the host-visible window: an importer gets that range as a
- * single DMA address, with no struct page behind it. CPU mappings of the
- * dma-buf go through the same mmap as the GEM object. Blobs outside the
- * window (not MAPPABLE) can still be passed between processes of this
- * device, but no other device can attach them.
- */
-static struct sg_table *vgpu_vram_map_dma_buf(struct dma_buf_attachment *at,
-					      enum dma_data_direction dir)
-{
-	struct drm_gem_object *obj = at->dmabuf->priv;
-	struct vgpu_device *vgdev = to_vgdev(obj->dev);
-	struct vgpu_bo *bo = to_vgpu_bo(obj);
-	struct sg_table *sgt;
-	dma_addr_t addr;
-	int ret;
-
-	if (!drm_mm_node_allocated(&bo->node))
-		return ERR_PTR(-EINVAL);
-	/* Until the host has mapped it, the window range holds nothing. */
-	ret = vgpu_vram_wait_mapped(vgdev, bo);
-	if (ret)
-		return ERR_PTR(ret);
-
-	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
-	if (!sgt)
-		return ERR_PTR(-ENOMEM);
-	ret = sg_alloc_table(sgt, 1, GFP_KERNEL);
-	if (ret)
-		goto err_free;
-	addr = dma_map_resource(at->dev, bo->node.start, obj->size, dir,
-				DMA_ATTR_SKIP_CPU_SYNC);
-	ret = dma_mapping_error(at->dev, addr);
-	if (ret)
-		goto err_table;
-	sg_set_page(sgt->sgl, NULL, obj->size, 0);
-	sg_dma_address(sgt->sgl) = addr;
-	sg_dma_len(sgt->sgl) = obj->size;
-	return sgt;
-
-err_table:
-	sg_free_table(sgt);
-err_free:
-	kfree(sgt);
-	return ERR_PTR(ret);
-}
-
-static void vgpu_vram_unmap_dma_buf(struct dma_buf_attachment *at,
-				    struct sg_table *sgt,
-				    enum dma_data_direction dir)
-{
-	dma_unmap_resource(at->dev, sg_dma_address(sgt->sgl),
-			   sg_dma_len(sgt->sgl), dir, DMA_ATTR_SKIP_CPU_SYNC);
-	sg_free_table(sgt);
-	kfree(sgt);
-}
-
-static const struct dma_buf_ops vgpu_vram_dmabuf_ops = {
-	.attach = drm_gem_map_attach,
-	.detach = drm_gem_map_detach,
-	.map_dma_buf = vgpu_vram_map_dma_buf,
-	.unmap_dma_buf = vgpu_vram_unmap_dma_buf,
-	.release = drm_gem_dmabuf_release,
-	.mmap = drm_gem_dmabuf_mmap,
-	.vmap = drm_gem_dmabuf_vmap,
-	.vunmap = drm_gem_dmabuf_vunmap,
-};
-
-static struct dma_buf *vgpu_vram_export(struct drm_gem_object *obj, int flags)
-{
-	struct dma_buf_export_info info = {
-		.exp_name = KBUILD_MODNAME,
-		.owner = THIS_MODULE,
-		.ops = &vgpu_vram_dmabuf_ops,
-		.size = obj->size,
-		.flags = flags,
-		.priv = obj,
-		.resv = obj->resv,
-	};
-
-	return drm_gem_dmabuf_export(obj->dev, &info);
-}
-
-/**
- * vgpu_gem_prime_import() - import a dma-buf, recognising our own blobs
- * @dev: the importing device
- * @buf: the dma-buf
- *
- * A host blob exported by this device comes back as the same GEM object,
- * as the generic helper does for dma-bufs with its own ops.
- *
- * Context: process context.
- * Return: the GEM object with a new reference, or an ERR_PTR.
- */
-struct drm_gem_object *vgpu_gem_prime_import(struct drm_device *dev,
-					     struct dma_buf *buf)
-{
-	struct drm_gem_object *obj = buf->priv;
-
-	if (buf->ops == &vgpu_vram_dmabuf_ops && obj->dev == dev) {
-		drm_gem_object_get(obj);
-		return obj;
-	}
-	return drm_gem_prime_import(dev, buf);
-}
-
 static const struct drm_gem_object_funcs vgpu_vram_funcs = {
 	.open = vgpu_bo_open,
 	.close = vgpu_bo_close,
 	.free = vgpu_vram_free,
-	.export = vgpu_vram_export,
+	.export = vgpu_prime_export,
 	.mmap = vgpu_vram_mmap,
 	.vm_ops = &vgpu_vram_vm_ops,
 };
@@ -280,7 +180,7 @@ static void vgpu_vram_map_done(struct vgpu_device *vgdev, struct vgpu_cmd *cmd)
 		/* Publish map_info before the state mmap() checks. */
 		smp_store_release(&bo->map_state, VGPU_MAP_DONE);
 	}
-	wake_up_all(&vgdev->map_wq);
+	wake_up_all(&vgdev->answer_wq);
 	drm_gem_object_put(&bo->shmem.base);
 }
 
