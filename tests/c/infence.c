@@ -20,7 +20,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -260,31 +259,6 @@ static int signal_and_wait(struct vfence *vf, int out, char *why, size_t len)
 		printf("# VGEM_FENCE_SIGNAL: %s (vgem's timeout came first)\n",
 		       ename(sig));
 	return w == 1 && st == 1;
-}
-
-/* ----------------------------------------------------------------- stats */
-
-/* A counter of our debugfs stats; -1 when absent (distro driver). */
-static long long stat_get(const char *name)
-{
-	char line[128], n[64];
-	long long v, found = -1;
-	glob_t g;
-	FILE *f;
-
-	if (glob("/sys/kernel/debug/dri/*/virtio-gpu-stats", 0, NULL, &g))
-		return -1;
-	f = fopen(g.gl_pathv[0], "r");
-	globfree(&g);
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%63s %lld", n, &v) == 2 && !strcmp(n, name)) {
-			found = v;
-			break;
-		}
-	fclose(f);
-	return found;
 }
 
 /* ------------------------------------------------------------------ cases */
@@ -619,9 +593,9 @@ int main(void)
 		return vgpu_exit();
 	}
 
-	d0 = stat_get("deferred");
+	d0 = vgpu_stat("deferred");
 	test_fd(fd);
-	d1 = stat_get("deferred");
+	d1 = vgpu_stat("deferred");
 	if (d0 < 0 || d1 < 0)
 		skip("deferred-counted", "no deferred counter (not our driver)");
 	else

@@ -36,7 +36,6 @@
 
 #define NOP_CMD		0u	/* VIRGL_CMD0(VIRGL_CCMD_NOP, 0, 0) */
 #define WAIT_MS		20000	/* every wait: generous, for TCG */
-#define STATS		"/sys/kernel/debug/dri/0/virtio-gpu-stats"
 #define PARAM_DELAY	"/sys/module/virtio_gpu/parameters/notify_delay_us"
 
 static struct features ft;
@@ -169,26 +168,6 @@ static int submit_wait(struct client *c, const char **what)
 	ret = wait_fence_fd(ffd, WAIT_MS);
 	close(ffd);
 	return ret;
-}
-
-/* --------------------------------------------------------------- stats */
-
-/* A counter of our debugfs stats; -1 when absent (distro driver). */
-static long long stat_get(const char *name)
-{
-	char line[128], n[64];
-	long long v, found = -1;
-	FILE *f = fopen(STATS, "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%63s %lld", n, &v) == 2 && !strcmp(n, name)) {
-			found = v;
-			break;
-		}
-	fclose(f);
-	return found;
 }
 
 /* ------------------------------------------------------------- 1 threads */
@@ -478,11 +457,11 @@ static void test_ring_full(struct client *c)
 {
 	const char *name = "ring-full";
 	char old_delay[32] = "", old_batch[32] = "";
-	long long rf0 = stat_get("ring_full"), rf1, rf2;
+	long long rf0 = vgpu_stat("ring_full"), rf1, rf2;
 	int ret, at, stretched = 0;
 
 	ret = full_burst(c, &at);
-	rf1 = stat_get("ring_full");
+	rf1 = vgpu_stat("ring_full");
 	if (ret) {
 		fail(name, "default policy: %s %d: %s", at < 0 ? "wait on" :
 		     "submission", at < 0 ? FULL_SUBMITS - 1 : at, ename(ret));
@@ -499,7 +478,7 @@ static void test_ring_full(struct client *c)
 		printf("# could not restore notify_delay_us=%s\n", old_delay);
 	if (old_batch[0] && write_param(PARAM_BATCH, old_batch))
 		printf("# could not restore notify_batch=%s\n", old_batch);
-	rf2 = stat_get("ring_full");
+	rf2 = vgpu_stat("ring_full");
 	if (rf0 >= 0 && rf2 >= 0)
 		printf("INFO stress/ring_full %lld (default policy %lld, batch only on a full ring %lld)\n",
 		       rf2 - rf0, rf1 - rf0, rf2 - rf1);
@@ -591,14 +570,14 @@ static void test_queues_drain(void)
 	int64_t end = now_ns() + 5000000000ll;
 	long long inflight;
 
-	if (stat_get("inflight_ctrl") < 0) {
-		skip(name, "no %s (not our driver)", STATS);
+	if (vgpu_stat("inflight_ctrl") < 0) {
+		skip(name, "no virtio-gpu-stats (not our driver)");
 		return;
 	}
-	while ((inflight = stat_get("inflight_ctrl")) > 0 && now_ns() < end)
+	while ((inflight = vgpu_stat("inflight_ctrl")) > 0 && now_ns() < end)
 		sleep_ms(50);
 	printf("INFO stress/notify %lld completed %lld ring_full %lld\n",
-	       stat_get("notify"), stat_get("completed"), stat_get("ring_full"));
+	       vgpu_stat("notify"), vgpu_stat("completed"), vgpu_stat("ring_full"));
 	check(name, inflight == 0, "inflight_ctrl still %lld after 5 s%s",
 	      inflight, rings_stuck ?
 	      " (rings-interleaved left commands unanswered)" : "");

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -199,6 +200,32 @@ static inline void vgem_close(int fd, int loaded)
 		close(fd);
 	if (loaded && system("modprobe -r vgem >/dev/null 2>&1"))
 		printf("INFO vgem: modprobe -r failed\n");
+}
+
+/*
+ * A counter of our debugfs virtio-gpu-stats (the only virtio_gpu device of
+ * the guest); -1 when absent: the distro driver, or no debugfs.
+ */
+static inline long long vgpu_stat(const char *name)
+{
+	char line[128], n[64];
+	long long v, found = -1;
+	glob_t g;
+	FILE *f;
+
+	if (glob("/sys/kernel/debug/dri/*/virtio-gpu-stats", 0, NULL, &g))
+		return -1;
+	f = fopen(g.gl_pathv[0], "r");
+	globfree(&g);
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %lld", n, &v) == 2 && !strcmp(n, name)) {
+			found = v;
+			break;
+		}
+	fclose(f);
+	return found;
 }
 
 /* GETPARAM writes an int, whatever the __u64 in the struct suggests. */
