@@ -17,7 +17,7 @@
 
 static const char *const cols[] = {
 	"notify", "notify_suppressed", "irq", "completed", "sync_wait",
-	"bytes", "ring_full", "error_resp",
+	"bytes", "ring_full", "error_resp", "deferred", "deferred_wait",
 };
 #define NCOLS (sizeof(cols) / sizeof(cols[0]))
 
@@ -65,9 +65,10 @@ int main(int argc, char **argv)
 		return 1;
 	for (n = 0; count < 0 || n < count; n++) {
 		if (n % 20 == 0) {
-			/* Rates per second; "suppressed" is notify_suppressed. */
+			/* Rates per second, under short names where long. */
 			for (i = 0; i < NCOLS; i++)
-				printf(" %11s", i == 1 ? "suppressed" : cols[i]);
+				printf(" %11s", i == 1 ? "suppressed" :
+				       i == NCOLS - 1 ? "defer_wait" : cols[i]);
 			printf("\n");
 		}
 		usleep((useconds_t)(interval * 1e6));
