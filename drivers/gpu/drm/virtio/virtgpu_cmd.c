@@ -603,6 +603,26 @@ int vgpu_cmd_create_blob(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 	return vgpu_cmd_submit(vgdev, cmd, NULL);
 }
 
+/*
+ * Sends @cmd, whose answer (@resp_len bytes) about @bo goes to @done.
+ * The command is dropped, and @done never runs, if the answer buffer
+ * cannot be allocated.
+ */
+static int vgpu_cmd_submit_for_bo(struct vgpu_device *vgdev,
+				  struct vgpu_cmd *cmd, struct vgpu_bo *bo,
+				  size_t resp_len, vgpu_cmd_done_t done)
+{
+	int ret = vgpu_cmd_want_resp(cmd, resp_len);
+
+	if (ret) {
+		vgpu_cmd_put(cmd);
+		return ret;
+	}
+	cmd->done = done;
+	cmd->priv = bo;
+	return vgpu_cmd_submit(vgdev, cmd, NULL);
+}
+
 /**
  * vgpu_cmd_map_blob() - RESOURCE_MAP_BLOB into the host-visible window
  * @vgdev: the device
@@ -618,21 +638,15 @@ int vgpu_cmd_map_blob(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 {
 	struct virtio_gpu_resource_map_blob *req;
 	struct vgpu_cmd *cmd;
-	int ret;
 
 	cmd = vgpu_new_req(vgdev, VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB, req);
 	if (!cmd)
 		return -ENOMEM;
-	ret = vgpu_cmd_want_resp(cmd, sizeof(struct virtio_gpu_resp_map_info));
-	if (ret) {
-		vgpu_cmd_put(cmd);
-		return ret;
-	}
 	req->resource_id = cpu_to_le32(bo->res_id);
 	req->offset = cpu_to_le64(offset);
-	cmd->done = done;
-	cmd->priv = bo;
-	return vgpu_cmd_submit(vgdev, cmd, NULL);
+	return vgpu_cmd_submit_for_bo(vgdev, cmd, bo,
+				      sizeof(struct virtio_gpu_resp_map_info),
+				      done);
 }
 
 /**
@@ -649,21 +663,14 @@ int vgpu_cmd_assign_uuid(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 {
 	struct virtio_gpu_resource_assign_uuid *req;
 	struct vgpu_cmd *cmd;
-	int ret;
 
 	cmd = vgpu_new_req(vgdev, VIRTIO_GPU_CMD_RESOURCE_ASSIGN_UUID, req);
 	if (!cmd)
 		return -ENOMEM;
-	ret = vgpu_cmd_want_resp(cmd,
-				 sizeof(struct virtio_gpu_resp_resource_uuid));
-	if (ret) {
-		vgpu_cmd_put(cmd);
-		return ret;
-	}
 	req->resource_id = cpu_to_le32(bo->res_id);
-	cmd->done = done;
-	cmd->priv = bo;
-	return vgpu_cmd_submit(vgdev, cmd, NULL);
+	return vgpu_cmd_submit_for_bo(vgdev, cmd, bo,
+				      sizeof(struct virtio_gpu_resp_resource_uuid),
+				      done);
 }
 
 /**
