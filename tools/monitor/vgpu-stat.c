@@ -18,6 +18,7 @@
 static const char *const cols[] = {
 	"notify", "notify_suppressed", "irq", "completed", "sync_wait",
 	"bytes", "ring_full", "error_resp", "deferred", "deferred_wait",
+	"riders",
 };
 #define NCOLS (sizeof(cols) / sizeof(cols[0]))
 
@@ -68,7 +69,7 @@ int main(int argc, char **argv)
 			/* Rates per second, under short names where long. */
 			for (i = 0; i < NCOLS; i++)
 				printf(" %11s", i == 1 ? "suppressed" :
-				       i == NCOLS - 1 ? "defer_wait" : cols[i]);
+				       i == NCOLS - 2 ? "defer_wait" : cols[i]);
 			printf("\n");
 		}
 		usleep((useconds_t)(interval * 1e6));

@@ -35,6 +35,7 @@ static const char *const vgpu_stat_names[VGPU_STAT_COUNT] = {
 	[VGPU_STAT_ERROR_RESP] = "error_resp",
 	[VGPU_STAT_DEFERRED] = "deferred",
 	[VGPU_STAT_DEFER_WAIT] = "deferred_wait",
+	[VGPU_STAT_RIDERS] = "riders",
 };
 
 static const char *const vgpu_cmd_names[VGPU_CMD_TYPE_SLOTS] = {

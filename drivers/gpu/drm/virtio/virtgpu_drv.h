@@ -77,6 +77,7 @@ enum vgpu_stat {
 	VGPU_STAT_ERROR_RESP,		/* error responses from the host */
 	VGPU_STAT_DEFERRED,		/* commands queued behind foreign fences */
 	VGPU_STAT_DEFER_WAIT,		/* ioctls that slept until they were sent */
+	VGPU_STAT_RIDERS,		/* SUBMIT_3Ds carried inside another */
 	VGPU_STAT_COUNT
 };
 
@@ -137,6 +138,18 @@ struct vgpu_cmd {
 	struct completion completion;
 	/** @sg: scatterlist of a vmalloc'ed payload, one entry per page. */
 	struct scatterlist *sg;
+	/** @nr_desc: descriptors of the payload, riders' included. */
+	unsigned int nr_desc;
+	/**
+	 * @riders: SUBMIT_3Ds whose streams follow this one's in the same
+	 * request, linked by their @link ("Riders" in DOC: command core).
+	 * Changed under the queue lock until the command enters the ring.
+	 */
+	struct list_head riders;
+	/** @ride_sgs: table for adding a carrier; NULL if it cannot carry. */
+	struct scatterlist **ride_sgs;
+	/** @payload_sg: describes a linear payload while it is added. */
+	struct scatterlist payload_sg;
 	struct virtio_gpu_ctrl_hdr resp_inline;
 	union {
 		struct virtio_gpu_ctrl_hdr hdr;
@@ -167,6 +180,12 @@ struct vgpu_queue {
 	/** @unkicked: buffers added since the last notification (@lock). */
 	unsigned int unkicked;
 	/**
+	 * @open: a SUBMIT_3D kept out of the ring so that the next ones of
+	 * its context can ride in it (@lock; peeked at locklessly by
+	 * vgpu_queue_kick_soon()).
+	 */
+	struct vgpu_cmd *open;
+	/**
 	 * @kicked_fence: highest fence id the host has been notified of
 	 * (written under @lock, read locklessly).
 	 */
@@ -185,6 +204,7 @@ struct vgpu_cmd *vgpu_cmd_get(struct vgpu_cmd *cmd);
 void vgpu_cmd_put(struct vgpu_cmd *cmd);
 int vgpu_cmd_want_resp(struct vgpu_cmd *cmd, size_t len);
 int vgpu_cmd_prepare(struct vgpu_cmd *cmd);
+void vgpu_cmd_allow_riders(struct vgpu_cmd *cmd);
 void vgpu_cmd_attach_objs(struct vgpu_cmd *cmd, struct drm_gem_object **objs,
 			  unsigned int nr);
 int vgpu_cmd_submit(struct vgpu_device *vgdev, struct vgpu_cmd *cmd,

@@ -52,6 +52,27 @@
  * Cursor moves, batched like the rest, reach the host within the delay,
  * a third of a 60 Hz frame.
  *
+ * Riders. A ring slot per command caps a notification at 256 commands,
+ * so a storm of small EXECBUFFERs would pay one notification per ring
+ * no matter how long the delay. While a batch is forming, a fenced
+ * SUBMIT_3D is therefore held out of the ring as the queue's open
+ * carrier, and the next fenced SUBMIT_3Ds of the same context and host
+ * timeline ride in it: their streams become further descriptors of the
+ * same request, its size grows by theirs and its fence id becomes the
+ * rider's. The host runs the streams back to back, exactly as it would
+ * have run the requests, and answers once the last fence is reached; the
+ * carrier's completion then completes each rider in order. Any other
+ * command, a flush of the batch, a waiter on a fence (through the timer,
+ * as the fence path may not take the queue lock) or a carrier reaching
+ * %VGPU_RIDE_DESC_MAX descriptors or %VGPU_RIDE_BYTES_MAX bytes seals it
+ * into the ring first, so order holds. Streams of one context only ride
+ * together because a stream the host rejects midway can make it skip the
+ * rest of the request: only that context's own later streams are lost
+ * then, which a context whose streams are malformed cannot rely on
+ * anyway. A carrier counts as one command towards @notify_batch, as it
+ * takes one ring slot. A SUBMIT_3D alone on an idle queue, or one that is
+ * urgent, goes to the ring at once. @merge_submits=N turns riding off.
+ *
  * @notify_delay_us=0 notifies after every command. Order never changes:
  * batching only delays the notification, not the ring. When a
  * notification is due the core still asks the virtqueue whether the host
@@ -90,6 +111,7 @@
 
 #include <linux/ktime.h>
 #include <linux/mm.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
@@ -109,8 +131,20 @@ module_param(notify_batch, uint, 0644);
 MODULE_PARM_DESC(notify_batch,
 		 "Notify the host once this many commands wait (default 192)");
 
+static bool merge_submits = true;
+module_param(merge_submits, bool, 0644);
+MODULE_PARM_DESC(merge_submits,
+		 "Let queued SUBMIT_3Ds of one context share one request (default Y)");
+
 /* Below this many free descriptors, waiting makes the ring overflow. */
 #define VGPU_LOW_FREE	16
+
+/*
+ * Bounds of one carrier: a quarter of QEMU's ring even without indirect
+ * descriptors, and a stream no larger than Mesa's biggest command buffer.
+ */
+#define VGPU_RIDE_DESC_MAX	64
+#define VGPU_RIDE_BYTES_MAX	SZ_256K
 
 void vgpu_stat_add(struct vgpu_device *vgdev, enum vgpu_stat stat, u64 n)
 {
@@ -167,6 +201,7 @@ struct vgpu_cmd *vgpu_cmd_new(struct vgpu_device *vgdev, u32 type,
 
 	kref_init(&cmd->ref);
 	INIT_LIST_HEAD(&cmd->link);
+	INIT_LIST_HEAD(&cmd->riders);
 	init_completion(&cmd->completion);
 	cmd->req_len = req_len;
 	cmd->req.hdr.type = cpu_to_le32(type);
@@ -186,6 +221,7 @@ static void vgpu_cmd_release(struct kref *ref)
 	if (cmd->payload_owned)
 		kvfree(cmd->payload);
 	kfree(cmd->sg);
+	kfree(cmd->ride_sgs);
 	if (cmd->resp != &cmd->resp_inline)
 		kfree(cmd->resp);
 	if (cmd->fence)
@@ -266,13 +302,18 @@ static int vgpu_cmd_map_payload(struct vgpu_cmd *cmd)
 	u32 left = cmd->payload_len;
 	unsigned int n, i;
 
-	if (!left || !is_vmalloc_addr(p) || cmd->sg)
+	if (!left || cmd->sg)
 		return 0;
+	if (!is_vmalloc_addr(p)) {
+		cmd->nr_desc = 1;
+		return 0;
+	}
 
 	n = DIV_ROUND_UP(offset_in_page(p) + left, PAGE_SIZE);
 	cmd->sg = kmalloc_array(n, sizeof(*cmd->sg), GFP_KERNEL);
 	if (!cmd->sg)
 		return -ENOMEM;
+	cmd->nr_desc = n;
 	sg_init_table(cmd->sg, n);
 	for (i = 0; i < n; i++) {
 		u32 chunk = min_t(u32, left, PAGE_SIZE - offset_in_page(p));
@@ -302,6 +343,24 @@ int vgpu_cmd_prepare(struct vgpu_cmd *cmd)
 	return vgpu_cmd_map_payload(cmd);
 }
 
+/**
+ * vgpu_cmd_allow_riders() - let a SUBMIT_3D carry later ones
+ * @cmd: a SUBMIT_3D, not submitted
+ *
+ * Gives @cmd the table it needs to be added to the ring with the streams
+ * of SUBMIT_3Ds that ride in it ("Riders" in DOC: command core). Done when
+ * the command is built, so that submitting it allocates nothing. Without
+ * memory for the table the command simply travels alone.
+ *
+ * Context: process context.
+ */
+void vgpu_cmd_allow_riders(struct vgpu_cmd *cmd)
+{
+	cmd->ride_sgs = kmalloc_array(VGPU_RIDE_DESC_MAX,
+				      sizeof(*cmd->ride_sgs),
+				      GFP_KERNEL | __GFP_NOWARN);
+}
+
 static int vgpu_resp_errno(u32 type)
 {
 	switch (type) {
@@ -322,6 +381,7 @@ static void vgpu_cmd_complete(struct vgpu_device *vgdev, struct vgpu_queue *q,
 			      struct vgpu_cmd *cmd, int local_err)
 {
 	u32 req_type = le32_to_cpu(cmd->req.hdr.type);
+	struct vgpu_cmd *rider, *next;
 
 	if (local_err) {
 		cmd->status = local_err;
@@ -350,29 +410,50 @@ static void vgpu_cmd_complete(struct vgpu_device *vgdev, struct vgpu_queue *q,
 		cmd->done(vgdev, cmd);
 	complete(&cmd->completion);
 
+	/* The host answered for the riders too: their fences come later. */
+	list_for_each_entry_safe(rider, next, &cmd->riders, link) {
+		list_del_init(&rider->link);
+		vgpu_cmd_complete(vgdev, q, rider, cmd->status);
+	}
+
 	if (atomic_dec_and_test(&q->inflight))
 		wake_up_all(&q->idle);
 	vgpu_cmd_put(cmd);
 }
 
-/* Caller holds q->lock. Returns true if the host must be notified. */
+static struct scatterlist *vgpu_cmd_payload_sgl(struct vgpu_cmd *cmd)
+{
+	if (cmd->sg)
+		return cmd->sg;
+	sg_init_one(&cmd->payload_sg, cmd->payload, cmd->payload_len);
+	return &cmd->payload_sg;
+}
+
+/*
+ * Adds @cmd, and the streams of its riders, to the ring. Caller holds
+ * q->lock. Returns 0 or -ENOSPC.
+ */
 static int vgpu_queue_add_locked(struct vgpu_device *vgdev,
 				 struct vgpu_queue *q, struct vgpu_cmd *cmd)
 {
-	struct scatterlist req, payload, resp;
-	struct scatterlist *sgs[3];
+	struct scatterlist *alone[3], **sgs = alone;
+	struct scatterlist req, resp;
+	u32 bytes = cmd->req_len + cmd->payload_len + cmd->resp_len;
+	struct vgpu_cmd *rider;
 	unsigned int out = 0;
 	int ret;
 
+	if (!list_empty(&cmd->riders))
+		sgs = cmd->ride_sgs;
 	sg_init_one(&req, cmd->req.bytes, cmd->req_len);
 	sgs[out++] = &req;
-	if (cmd->payload_len) {
-		if (cmd->sg) {
-			sgs[out++] = cmd->sg;
-		} else {
-			sg_init_one(&payload, cmd->payload, cmd->payload_len);
-			sgs[out++] = &payload;
-		}
+	if (cmd->payload_len)
+		sgs[out++] = vgpu_cmd_payload_sgl(cmd);
+	list_for_each_entry(rider, &cmd->riders, link) {
+		if (!rider->payload_len)
+			continue;
+		sgs[out++] = vgpu_cmd_payload_sgl(rider);
+		bytes += rider->payload_len;
 	}
 	sg_init_one(&resp, cmd->resp, cmd->resp_len);
 	sgs[out] = &resp;
@@ -381,9 +462,74 @@ static int vgpu_queue_add_locked(struct vgpu_device *vgdev,
 	if (ret)
 		return ret;
 
-	vgpu_stat_add(vgdev, VGPU_STAT_BYTES,
-		      cmd->req_len + cmd->payload_len + cmd->resp_len);
+	vgpu_stat_add(vgdev, VGPU_STAT_BYTES, bytes);
 	return 0;
+}
+
+/* Into the ring, or behind the backlog if there is one. Caller holds q->lock. */
+static void vgpu_queue_place_locked(struct vgpu_device *vgdev,
+				    struct vgpu_queue *q, struct vgpu_cmd *cmd)
+{
+	if (!list_empty(&q->backlog) || vgpu_queue_add_locked(vgdev, q, cmd)) {
+		/* Ring full: keep the order, the drain worker adds it. */
+		list_add_tail(&cmd->link, &q->backlog);
+		vgpu_stat_add(vgdev, VGPU_STAT_RING_FULL, 1);
+	}
+}
+
+/* The open carrier takes no more riders. Caller holds q->lock. */
+static void vgpu_queue_seal_locked(struct vgpu_device *vgdev,
+				   struct vgpu_queue *q)
+{
+	struct vgpu_cmd *cmd = q->open;
+
+	if (!cmd)
+		return;
+	WRITE_ONCE(q->open, NULL);
+	vgpu_queue_place_locked(vgdev, q, cmd);
+}
+
+/*
+ * Can @cmd ride in the open carrier? Only a fenced SUBMIT_3D of the same
+ * context and host timeline: then the carrier's fence id may become the
+ * rider's, and the host running both streams in one go is what it would
+ * have done with two requests in a row.
+ */
+static bool vgpu_queue_can_ride(struct vgpu_queue *q, struct vgpu_cmd *cmd)
+{
+	struct vgpu_cmd *open = q->open;
+	struct virtio_gpu_cmd_submit *sub;
+	unsigned int descs;
+
+	if (!open || !cmd->fence || !open->fence ||
+	    cmd->req.hdr.type != cpu_to_le32(VIRTIO_GPU_CMD_SUBMIT_3D) ||
+	    cmd->req.hdr.ctx_id != open->req.hdr.ctx_id ||
+	    cmd->fence->timeline != open->fence->timeline)
+		return false;
+
+	/* A request header and a response besides the streams. */
+	descs = open->nr_desc + cmd->nr_desc + 2;
+	if (descs > VGPU_RIDE_DESC_MAX ||
+	    descs > virtqueue_get_vring_size(q->vq) / 4)
+		return false;
+	sub = container_of(&open->req.hdr, struct virtio_gpu_cmd_submit, hdr);
+	return le32_to_cpu(sub->size) + cmd->payload_len <= VGPU_RIDE_BYTES_MAX;
+}
+
+/* Appends @cmd's stream to the open carrier's. Caller holds q->lock. */
+static void vgpu_queue_ride_locked(struct vgpu_device *vgdev,
+				   struct vgpu_queue *q, struct vgpu_cmd *cmd)
+{
+	struct vgpu_cmd *open = q->open;
+	struct virtio_gpu_cmd_submit *sub;
+
+	sub = container_of(&open->req.hdr, struct virtio_gpu_cmd_submit, hdr);
+	sub->size = cpu_to_le32(le32_to_cpu(sub->size) + cmd->payload_len);
+	/* The host answers once the last stream's fence is reached. */
+	open->req.hdr.fence_id = cmd->req.hdr.fence_id;
+	open->nr_desc += cmd->nr_desc;
+	list_add_tail(&cmd->link, &open->riders);
+	vgpu_stat_add(vgdev, VGPU_STAT_RIDERS, 1);
 }
 
 /*
@@ -412,6 +558,7 @@ static bool vgpu_queue_refill_locked(struct vgpu_device *vgdev,
 static bool vgpu_queue_flush_locked(struct vgpu_device *vgdev,
 				    struct vgpu_queue *q)
 {
+	vgpu_queue_seal_locked(vgdev, q);
 	q->unkicked = 0;
 	/* Every fence emitted so far is in this batch or the backlog. */
 	WRITE_ONCE(q->kicked_fence, READ_ONCE(vgdev->fences.last_id));
@@ -482,12 +629,23 @@ static int vgpu_queue_submit(struct vgpu_device *vgdev, struct vgpu_queue *q,
 			     &fence->base.flags))
 			urgent = true;
 	}
-	if (!list_empty(&q->backlog) || vgpu_queue_add_locked(vgdev, q, cmd)) {
-		/* Ring full: keep the order, the drain worker adds it. */
-		list_add_tail(&cmd->link, &q->backlog);
-		vgpu_stat_add(vgdev, VGPU_STAT_RING_FULL, 1);
+	if (vgpu_queue_can_ride(q, cmd)) {
+		vgpu_queue_ride_locked(vgdev, q, cmd);
+	} else {
+		/* Whatever is open goes first: order never changes. */
+		vgpu_queue_seal_locked(vgdev, q);
+		/*
+		 * Hold a SUBMIT_3D back only while a batch is forming
+		 * anyway: alone on an idle queue it goes to the ring at
+		 * once, where a waiter's kick reaches it directly.
+		 */
+		if (cmd->ride_sgs && fence && !urgent && q->unkicked &&
+		    READ_ONCE(notify_delay_us) && READ_ONCE(merge_submits))
+			WRITE_ONCE(q->open, cmd);
+		else
+			vgpu_queue_place_locked(vgdev, q, cmd);
+		q->unkicked++;
 	}
-	q->unkicked++;
 	notify = vgpu_queue_policy_locked(vgdev, q, urgent);
 	spin_unlock_bh(&q->lock);
 
@@ -719,6 +877,12 @@ void vgpu_queue_kick_soon(struct vgpu_queue *q)
 
 	if (!drm_dev_enter(&q->vgdev->drm, &idx))
 		return;
+	/*
+	 * A command held open for riders is not in the ring yet: the timer,
+	 * which may take the queue lock, seals it and flushes right away.
+	 */
+	if (READ_ONCE(q->open))
+		hrtimer_start(&q->kick_timer, 0, HRTIMER_MODE_REL_SOFT);
 	vgpu_queue_notify(q->vgdev, q);
 	drm_dev_exit(idx);
 }
@@ -804,6 +968,10 @@ static void vgpu_queue_abandon(struct vgpu_device *vgdev, struct vgpu_queue *q)
 	while ((cmd = virtqueue_detach_unused_buf(q->vq)))
 		list_add_tail(&cmd->link, &lost);
 	list_splice_tail_init(&q->backlog, &lost);
+	if (q->open) {
+		list_add_tail(&q->open->link, &lost);
+		WRITE_ONCE(q->open, NULL);
+	}
 	spin_unlock_bh(&q->lock);
 
 	list_for_each_entry_safe(cmd, next, &lost, link) {
