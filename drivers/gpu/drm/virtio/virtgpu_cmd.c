@@ -538,9 +538,6 @@ struct vgpu_cmd *vgpu_cmd_new_submit_3d(struct vgpu_device *vgdev, u32 ctx_id,
 	cmd->payload_len = size;
 	cmd->payload_owned = true;
 	cmd->urgent = urgent;
-	/* Urgent ones leave at once: nothing could ride in them. */
-	if (!urgent)
-		vgpu_cmd_allow_riders(cmd);
 	return cmd;
 }
 

@@ -659,6 +659,16 @@ static int vgpu_submit_build(struct vgpu_submit *s)
 					s->args->size, urgent);
 	if (!s->cmd)
 		return -ENOMEM;
+	/*
+	 * Later submissions may ride in this one only where the host reads
+	 * a stream as a plain sequence of commands, run one after another:
+	 * virgl's. Other context types may take one command per request
+	 * (gfxstream does), and urgent ones leave before anything could.
+	 */
+	if (!urgent && (s->vfile->capset_id == 0 ||
+			s->vfile->capset_id == VIRTIO_GPU_CAPSET_VIRGL ||
+			s->vfile->capset_id == VIRTIO_GPU_CAPSET_VIRGL2))
+		vgpu_cmd_allow_riders(s->cmd);
 	vgpu_cmd_attach_objs(s->cmd, s->objs, s->nr_objs);
 	s->stream = NULL;
 	s->objs = NULL;

@@ -52,23 +52,24 @@
  * Cursor moves, batched like the rest, reach the host within the delay,
  * a third of a 60 Hz frame.
  *
- * Riders. A ring slot per command caps a notification at 256 commands,
- * so a storm of small EXECBUFFERs would pay one notification per ring
- * no matter how long the delay. While a batch is forming, a fenced
- * SUBMIT_3D is therefore held out of the ring as the queue's open
- * carrier, and the next fenced SUBMIT_3Ds of the same context and host
- * timeline ride in it: their streams become further descriptors of the
- * same request, its size grows by theirs and its fence id becomes the
- * rider's. The host runs the streams back to back, exactly as it would
- * have run the requests, and answers once the last fence is reached; the
- * carrier's completion then completes each rider in order. Any other
- * command, a flush of the batch, a waiter on a fence (through the timer,
- * as the fence path may not take the queue lock) or a carrier reaching
- * %VGPU_RIDE_DESC_MAX descriptors or %VGPU_RIDE_BYTES_MAX bytes seals it
- * into the ring first, so order holds. Streams of one context only ride
- * together because a stream the host rejects midway can make it skip the
- * rest of the request: only that context's own later streams are lost
- * then, which a context whose streams are malformed cannot rely on
+ * Riders. A ring slot per command caps a notification at 256 commands, so
+ * a storm of small EXECBUFFERs would pay one notification per ring no
+ * matter how long the delay. While a batch is forming, a fenced SUBMIT_3D
+ * of a virgl context (the one kind of stream known to be a plain sequence
+ * of commands, see vgpu_submit_build()) is therefore held out of the ring
+ * as the queue's open carrier, and the next fenced SUBMIT_3Ds of the same
+ * context and host timeline ride in it: their streams become further
+ * descriptors of the same request, its size grows by theirs and its fence
+ * id becomes the rider's. The host runs the streams back to back, exactly
+ * as it would have run the requests, and answers once the last fence is
+ * reached; the carrier's completion then completes each rider in order.
+ * Any other command, a flush of the batch, a waiter on a fence (through
+ * the timer, as the fence path may not take the queue lock) or a carrier
+ * reaching %VGPU_RIDE_DESC_MAX descriptors or %VGPU_RIDE_BYTES_MAX bytes
+ * seals it into the ring first, so order holds. Streams of one context
+ * only ride together because a stream the host rejects midway can make it
+ * skip the rest of the request: only that context's own later streams are
+ * lost then, which a context whose streams are malformed cannot rely on
  * anyway. A carrier counts as one command towards @notify_batch, as it
  * takes one ring slot. A SUBMIT_3D alone on an idle queue, or one that is
  * urgent, goes to the ring at once. @merge_submits=N turns riding off.
