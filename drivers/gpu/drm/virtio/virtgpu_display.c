@@ -57,7 +57,14 @@ static enum hrtimer_restart vgpu_vblank_tick(struct hrtimer *timer)
 	/* Forwarding by whole periods keeps the timer on the grid. */
 	hrtimer_forward_now(timer, ns_to_ktime(out->frame_ns));
 	drm_crtc_handle_vblank(&out->crtc);
-	return HRTIMER_RESTART;
+	/*
+	 * The last reference often goes inside the handler, which then
+	 * disables vblank at once (vblank_disable_immediate); the cancel in
+	 * vgpu_crtc_disable_vblank() cannot stop a running callback, so the
+	 * callback has to see for itself that it is no longer wanted.
+	 */
+	return READ_ONCE(out->vblank_wanted) ? HRTIMER_RESTART :
+					       HRTIMER_NORESTART;
 }
 
 static int vgpu_crtc_enable_vblank(struct drm_crtc *crtc)
@@ -66,6 +73,7 @@ static int vgpu_crtc_enable_vblank(struct drm_crtc *crtc)
 	ktime_t next = ktime_add_ns(vgpu_vblank_floor(out, ktime_get()),
 				    out->frame_ns);
 
+	WRITE_ONCE(out->vblank_wanted, true);
 	hrtimer_start(&out->vblank_timer, next, HRTIMER_MODE_ABS);
 	return 0;
 }
@@ -74,7 +82,11 @@ static void vgpu_crtc_disable_vblank(struct drm_crtc *crtc)
 {
 	struct vgpu_output *out = crtc_to_output(crtc);
 
-	/* Called under the vblank spinlock: the tick may not be waited for. */
+	/*
+	 * Called under the vblank spinlock, maybe from the tick itself: the
+	 * tick may not be waited for, it stops by itself (vgpu_vblank_tick()).
+	 */
+	WRITE_ONCE(out->vblank_wanted, false);
 	hrtimer_try_to_cancel(&out->vblank_timer);
 }
 

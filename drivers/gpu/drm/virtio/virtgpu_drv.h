@@ -452,6 +452,11 @@ struct vgpu_output {
 	const struct drm_edid *edid;
 	/** @vblank_timer: emulated vertical blank. */
 	struct hrtimer vblank_timer;
+	/**
+	 * @vblank_wanted: DRM has vblank enabled; set and cleared under
+	 * DRM's vblank lock, read by the tick without it.
+	 */
+	bool vblank_wanted;
 	/** @frame_ns: frame period of the current mode. */
 	u64 frame_ns;
 	/**
