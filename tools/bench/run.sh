@@ -1,7 +1,7 @@
 #!/bin/bash
 # virtio-gpu benchmark: our driver against the distro's, on the same QEMU.
 #
-#   tools/bench/run.sh [--out DIR] [--quick]
+#   tools/bench/run.sh [--out DIR] [--quick] [--rounds N]
 #
 # Builds the module and the guest tools, boots a virgl guest and a 2D guest
 # once per driver (same QEMU command line but for the module) with QEMU's
@@ -10,6 +10,11 @@
 # DIR (default results/bench-<date>/): table.md, results.csv, results.json,
 # and per guest its serial log (with host timestamps), trace and logs.
 # --quick runs tiny counts, to check the plumbing in a few minutes.
+# --rounds N (default 3, or VGPU_BENCH_ROUNDS) boots every guest N times,
+# ours and the distro's in turn, each round in DIR/round-K; table.md then
+# gives per metric the medians over the rounds, their ratio and the range
+# of the rounds' ratios (tools/bench/combine.py). Guests under TCG vary
+# from boot to boot by more than some of the differences measured.
 # Under TCG absolute numbers mean little: compare the two drivers' ratios.
 set -eu
 # shellcheck source-path=SCRIPTDIR source=../../tests/lib/common.sh
@@ -19,11 +24,13 @@ cd "$VGPU_SRC"
 T0=$SECONDS
 out="results/bench-$(date +%Y%m%d-%H%M%S)"
 quick=()
+rounds="${VGPU_BENCH_ROUNDS:-3}"
 while [ "$#" -gt 0 ]; do
     case "$1" in
         --out) out="$2"; shift 2;;
         --quick) quick=(--quick); shift;;
-        -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
+        --rounds) rounds="$2"; shift 2;;
+        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
         *) die "unknown argument $1 (see --help)";;
     esac
 done
@@ -39,8 +46,19 @@ mkdir -p "$stage"
 hostroot_path >/dev/null || die "cannot build the host root"
 img="$(guestimg_path)" || die "cannot build the guest image"
 log "bench: results in ${final:-$stage}"
+case "$rounds" in ''|*[!0-9]*|0) die "--rounds wants a positive number, not '$rounds'";; esac
 rc=0
-in_host tools/bench/inner.sh --out "$stage" --image "/cache/$(basename "$img")" "${quick[@]}" || rc=$?
+if [ "$rounds" -eq 1 ]; then
+    in_host tools/bench/inner.sh --out "$stage" --image "/cache/$(basename "$img")" "${quick[@]}" || rc=$?
+else
+    for k in $(seq "$rounds"); do
+        log "bench: round $k of $rounds"
+        in_host tools/bench/inner.sh --out "$stage/round-$k" --image "/cache/$(basename "$img")" \
+            "${quick[@]}" || rc=$?
+        [ "$rc" -eq 0 ] || break
+    done
+    [ "$rc" -ne 0 ] || in_host tools/bench/combine.py "$stage" >/dev/null || rc=$?
+fi
 total=$(printf '%-28s %5d s' "total (tools/bench/run.sh)" $((SECONDS - T0)))
 echo "$total" | tee -a "$stage/timings.txt" >&2
 [ -f "$stage/table.md" ] && printf '\nTotal runtime: %s s\n' $((SECONDS - T0)) >>"$stage/table.md"
