@@ -115,33 +115,6 @@ static void compare(const char *name, const volatile uint32_t *p,
 	     WORDS, first, p[first], pattern(first, seed));
 }
 
-/* Blocking WAIT; a driver may answer EBUSY when its own timeout ran out. */
-static int wait_idle(int fd, uint32_t bo)
-{
-	struct drm_virtgpu_3d_wait w = { .handle = bo };
-	int i, ret = EBUSY;
-
-	for (i = 0; i < 4 && ret == EBUSY; i++)
-		ret = xioctl(fd, DRM_IOCTL_VIRTGPU_WAIT, &w);
-	return ret;
-}
-
-static void *map_bo(int fd, uint32_t bo, int *err)
-{
-	struct drm_virtgpu_map m = { .handle = bo };
-	void *p;
-
-	*err = xioctl(fd, DRM_IOCTL_VIRTGPU_MAP, &m);
-	if (*err)
-		return NULL;
-	p = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, m.offset);
-	if (p == MAP_FAILED) {
-		*err = errno;
-		return NULL;
-	}
-	return p;
-}
-
 /* Does the host renderer back persistent buffer mappings? */
 static int host_has_buffer_storage(int fd)
 {
@@ -200,16 +173,6 @@ static int host_copy(int fd, uint32_t dst_res, uint32_t src_res,
 	};
 
 	return xioctl(fd, DRM_IOCTL_VIRTGPU_EXECBUFFER, &eb);
-}
-
-static int transfer(int fd, unsigned long req, uint32_t bo)
-{
-	struct drm_virtgpu_3d_transfer_to_host t = {
-		.bo_handle = bo,
-		.box = { .w = SIZE, .h = 1, .d = 1 },
-	};
-
-	return xioctl(fd, req, &t);
 }
 
 /*
@@ -299,16 +262,7 @@ static void run(int fd)
 		.cmd_size = sizeof(create),
 		.blob_id = BLOB_ID,
 	};
-	struct drm_virtgpu_resource_create rc = {
-		.target = PIPE_BUFFER,
-		.format = VIRGL_FORMAT_R8_UNORM,
-		.bind = VIRGL_BIND_VERTEX_BUFFER,
-		.width = SIZE,
-		.height = 1,
-		.depth = 1,
-		.array_size = 1,
-		.size = SIZE,
-	};
+	struct drm_virtgpu_resource_create rc = virgl_buffer_args(SIZE);
 	volatile uint32_t *blob = NULL, *back = NULL;
 	int ret;
 
@@ -332,7 +286,7 @@ static void run(int fd)
 		skip_prime("no blob");
 		return;
 	}
-	blob = map_bo(fd, b.bo_handle, &ret);
+	blob = map_bo(fd, b.bo_handle, SIZE, &ret);
 	check("blob-map", blob, "MAP + mmap: %s", ename(ret));
 	if (!blob) {
 		skip("guest-write-host-read", "blob not mapped");
@@ -343,7 +297,7 @@ static void run(int fd)
 
 	ret = xioctl(fd, DRM_IOCTL_VIRTGPU_RESOURCE_CREATE, &rc);
 	if (!ret)
-		back = map_bo(fd, rc.bo_handle, &ret);
+		back = map_bo(fd, rc.bo_handle, SIZE, &ret);
 	if (ret) {
 		fail("guest-write-host-read", "classic buffer with guest backing: %s",
 		     ename(ret));
@@ -363,8 +317,8 @@ static void run(int fd)
 	ret = host_copy(fd, rc.res_handle, b.res_handle, b.bo_handle,
 			rc.bo_handle);
 	if (!ret)
-		ret = transfer(fd, DRM_IOCTL_VIRTGPU_TRANSFER_FROM_HOST,
-			       rc.bo_handle);
+		ret = transfer_buffer(fd, DRM_IOCTL_VIRTGPU_TRANSFER_FROM_HOST,
+				      rc.bo_handle, SIZE);
 	if (!ret)
 		ret = wait_idle(fd, rc.bo_handle);
 	if (ret)
@@ -381,7 +335,8 @@ static void run(int fd)
 	fill(back, 0x5eed0002);
 	fill_const(blob, 0x5a5a5a5a);
 	__sync_synchronize();
-	ret = transfer(fd, DRM_IOCTL_VIRTGPU_TRANSFER_TO_HOST, rc.bo_handle);
+	ret = transfer_buffer(fd, DRM_IOCTL_VIRTGPU_TRANSFER_TO_HOST,
+			      rc.bo_handle, SIZE);
 	if (!ret)
 		ret = host_copy(fd, b.res_handle, rc.res_handle, b.bo_handle,
 				rc.bo_handle);

@@ -38,9 +38,6 @@
 #define VIRGL_CMD0(cmd, obj, len)	((cmd) | ((obj) << 8) | ((len) << 16))
 #define VIRGL_CCMD_RESOURCE_COPY_REGION	17
 #define VIRGL_COPY_REGION_SIZE		13
-#define PIPE_BUFFER			0
-#define VIRGL_FORMAT_R8_UNORM		64
-#define VIRGL_BIND_VERTEX_BUFFER	(1u << 4)
 #define NOP_CMD				0u
 
 static const char *const results[] = { "submit", "order", "fences", "riders" };
@@ -65,18 +62,7 @@ static uint32_t pattern(uint32_t i, uint32_t seed)
 
 static int buf_create(int fd, struct buf *b)
 {
-	struct drm_virtgpu_resource_create rc = {
-		.target = PIPE_BUFFER,
-		.format = VIRGL_FORMAT_R8_UNORM,
-		.bind = VIRGL_BIND_VERTEX_BUFFER,
-		.width = SIZE,
-		.height = 1,
-		.depth = 1,
-		.array_size = 1,
-		.size = SIZE,
-	};
-	struct drm_virtgpu_map m = { 0 };
-	void *p;
+	struct drm_virtgpu_resource_create rc = virgl_buffer_args(SIZE);
 	int ret;
 
 	ret = xioctl(fd, DRM_IOCTL_VIRTGPU_RESOURCE_CREATE, &rc);
@@ -84,15 +70,8 @@ static int buf_create(int fd, struct buf *b)
 		return ret;
 	b->bo = rc.bo_handle;
 	b->res = rc.res_handle;
-	m.handle = b->bo;
-	ret = xioctl(fd, DRM_IOCTL_VIRTGPU_MAP, &m);
-	if (ret)
-		return ret;
-	p = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, m.offset);
-	if (p == MAP_FAILED)
-		return errno;
-	b->map = p;
-	return 0;
+	b->map = map_bo(fd, b->bo, SIZE, &ret);
+	return ret;
 }
 
 static void buf_destroy(int fd, struct buf *b)
@@ -100,27 +79,6 @@ static void buf_destroy(int fd, struct buf *b)
 	if (b->map)
 		munmap((void *)b->map, SIZE);
 	close_handle(fd, b->bo);
-}
-
-static int transfer(int fd, unsigned long req, uint32_t bo)
-{
-	struct drm_virtgpu_3d_transfer_to_host t = {
-		.bo_handle = bo,
-		.box = { .w = SIZE, .h = 1, .d = 1 },
-	};
-
-	return xioctl(fd, req, &t);
-}
-
-/* Blocking WAIT; a driver may answer EBUSY when its own timeout ran out. */
-static int wait_idle(int fd, uint32_t bo)
-{
-	struct drm_virtgpu_3d_wait w = { .handle = bo };
-	int i, ret = EBUSY;
-
-	for (i = 0; i < 4 && ret == EBUSY; i++)
-		ret = xioctl(fd, DRM_IOCTL_VIRTGPU_WAIT, &w);
-	return ret;
 }
 
 /*
@@ -259,9 +217,11 @@ static void run(int fd)
 		dst.map[i] = 0xa5a5a5a5;
 	}
 	__sync_synchronize();
-	ret = transfer(fd, DRM_IOCTL_VIRTGPU_TRANSFER_TO_HOST, src1.bo);
+	ret = transfer_buffer(fd, DRM_IOCTL_VIRTGPU_TRANSFER_TO_HOST, src1.bo,
+			      SIZE);
 	if (!ret)
-		ret = transfer(fd, DRM_IOCTL_VIRTGPU_TRANSFER_TO_HOST, src2.bo);
+		ret = transfer_buffer(fd, DRM_IOCTL_VIRTGPU_TRANSFER_TO_HOST,
+				      src2.bo, SIZE);
 
 	/* Pass 1 copies every chunk, pass 2 the odd ones, pass 3 every 4th. */
 	for (c = 0; c < NCHUNK && !ret; c++) {
@@ -277,7 +237,8 @@ static void run(int fd)
 	      ename(ret));
 
 	if (!ret)
-		ret = transfer(fd, DRM_IOCTL_VIRTGPU_TRANSFER_FROM_HOST, dst.bo);
+		ret = transfer_buffer(fd, DRM_IOCTL_VIRTGPU_TRANSFER_FROM_HOST,
+				      dst.bo, SIZE);
 	if (!ret)
 		ret = wait_idle(fd, dst.bo);
 	if (ret)

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <xf86drm.h>
@@ -138,6 +139,64 @@ static inline uint32_t rt64_create(int fd)
 
 	return xioctl(fd, DRM_IOCTL_VIRTGPU_RESOURCE_CREATE, &rc) ? 0 :
 	       rc.bo_handle;
+}
+
+/*
+ * RESOURCE_CREATE of a virgl buffer of @size bytes with guest backing (the
+ * R8 vertex buffer Mesa's virgl makes for plain buffers).
+ */
+static inline struct drm_virtgpu_resource_create virgl_buffer_args(uint32_t size)
+{
+	return (struct drm_virtgpu_resource_create){
+		.target = 0,		/* PIPE_BUFFER */
+		.format = 64,		/* VIRGL_FORMAT_R8_UNORM */
+		.bind = 1u << 4,	/* VIRGL_BIND_VERTEX_BUFFER */
+		.width = size,
+		.height = 1,
+		.depth = 1,
+		.array_size = 1,
+		.size = size,
+	};
+}
+
+/* TRANSFER_TO_HOST or _FROM_HOST (@req) of a whole buffer of @size bytes. */
+static inline int transfer_buffer(int fd, unsigned long req, uint32_t bo,
+				  uint32_t size)
+{
+	struct drm_virtgpu_3d_transfer_to_host t = {
+		.bo_handle = bo,
+		.box = { .w = size, .h = 1, .d = 1 },
+	};
+
+	return xioctl(fd, req, &t);
+}
+
+/* Blocking WAIT; a driver may answer EBUSY when its own timeout ran out. */
+static inline int wait_idle(int fd, uint32_t bo)
+{
+	struct drm_virtgpu_3d_wait w = { .handle = bo };
+	int i, ret = EBUSY;
+
+	for (i = 0; i < 4 && ret == EBUSY; i++)
+		ret = xioctl(fd, DRM_IOCTL_VIRTGPU_WAIT, &w);
+	return ret;
+}
+
+/* MAP + mmap of @size bytes of @bo; NULL with *err set on failure. */
+static inline void *map_bo(int fd, uint32_t bo, size_t size, int *err)
+{
+	struct drm_virtgpu_map m = { .handle = bo };
+	void *p;
+
+	*err = xioctl(fd, DRM_IOCTL_VIRTGPU_MAP, &m);
+	if (*err)
+		return NULL;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, m.offset);
+	if (p == MAP_FAILED) {
+		*err = errno;
+		return NULL;
+	}
+	return p;
 }
 
 /* An open card node of the DRM driver called @name, or -1. */
