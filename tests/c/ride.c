@@ -141,34 +141,32 @@ static void compare(const struct buf *dst)
 	      first < WORDS ? expected_source(first * 4 / CHUNK) : 0);
 }
 
+/* First character of our module parameter @name, or 0 if unreadable. */
+static char param0(const char *name)
+{
+	char path[96], v[16] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/virtio_gpu/parameters/%s",
+		 name);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (!fgets(v, sizeof(v), f))
+		v[0] = 0;
+	fclose(f);
+	return v[0];
+}
+
 /* Why this driver or host cannot show riding, or NULL. */
 static const char *no_riding(void)
 {
-	static char why[96];
-	char v[16] = "";
-	FILE *f;
-
 	if (vgpu_stat("riders") < 0)
 		return "driver has no riders counter (not ours, or no debugfs)";
-	f = fopen("/sys/module/virtio_gpu/parameters/merge_submits", "re");
-	if (f) {
-		if (!fgets(v, sizeof(v), f))
-			v[0] = 0;
-		fclose(f);
-		if (v[0] == 'N')
-			return "riding is off (merge_submits=N)";
-	}
-	f = fopen("/sys/module/virtio_gpu/parameters/notify_delay_us", "re");
-	if (f) {
-		if (!fgets(v, sizeof(v), f))
-			v[0] = 0;
-		fclose(f);
-		if (atoi(v) == 0) {
-			snprintf(why, sizeof(why),
-				 "notify_delay_us=0: every command leaves alone");
-			return why;
-		}
-	}
+	if (param0("merge_submits") == 'N')
+		return "riding is off (merge_submits=N)";
+	if (param0("notify_delay_us") == '0')
+		return "notify_delay_us=0: every command leaves alone";
 	return NULL;
 }
 

@@ -146,7 +146,9 @@ struct vgpu_cmd {
 	 * Changed under the queue lock until the command enters the ring.
 	 */
 	struct list_head riders;
-	/** @ride_sgs: table for adding a carrier; NULL if it cannot carry. */
+	/** @may_carry: later SUBMIT_3Ds of its context may ride in it. */
+	bool may_carry;
+	/** @ride_sgs: table for adding a carrier, allocated when it opens. */
 	struct scatterlist **ride_sgs;
 	/** @payload_sg: describes a linear payload while it is added. */
 	struct scatterlist payload_sg;

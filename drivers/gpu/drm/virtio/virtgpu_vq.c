@@ -348,18 +348,30 @@ int vgpu_cmd_prepare(struct vgpu_cmd *cmd)
  * vgpu_cmd_allow_riders() - let a SUBMIT_3D carry later ones
  * @cmd: a SUBMIT_3D, not submitted
  *
- * Gives @cmd the table it needs to be added to the ring with the streams
- * of SUBMIT_3Ds that ride in it ("Riders" in DOC: command core). Done when
- * the command is built, so that submitting it allocates nothing. Without
- * memory for the table the command simply travels alone.
+ * Marks @cmd as a stream that later SUBMIT_3Ds of its context may be
+ * appended to ("Riders" in DOC: command core). Whether it becomes a
+ * carrier is decided at submission.
  *
- * Context: process context.
+ * Context: any.
  */
 void vgpu_cmd_allow_riders(struct vgpu_cmd *cmd)
 {
-	cmd->ride_sgs = kmalloc_array(VGPU_RIDE_DESC_MAX,
-				      sizeof(*cmd->ride_sgs),
-				      GFP_KERNEL | __GFP_NOWARN);
+	cmd->may_carry = true;
+}
+
+/*
+ * The descriptor table a carrier is added with, allocated only for the
+ * few commands that become one. Under the queue lock, possibly in the
+ * deferred-submission work that a published fence waits for: no reclaim.
+ * Without memory the command simply travels alone.
+ */
+static bool vgpu_cmd_carrier_table(struct vgpu_cmd *cmd)
+{
+	if (!cmd->ride_sgs)
+		cmd->ride_sgs = kmalloc_array(VGPU_RIDE_DESC_MAX,
+					      sizeof(*cmd->ride_sgs),
+					      GFP_NOWAIT | __GFP_NOWARN);
+	return cmd->ride_sgs;
 }
 
 static int vgpu_resp_errno(u32 type)
@@ -640,8 +652,9 @@ static int vgpu_queue_submit(struct vgpu_device *vgdev, struct vgpu_queue *q,
 		 * anyway: alone on an idle queue it goes to the ring at
 		 * once, where a waiter's kick reaches it directly.
 		 */
-		if (cmd->ride_sgs && fence && !urgent && q->unkicked &&
-		    READ_ONCE(notify_delay_us) && READ_ONCE(merge_submits))
+		if (cmd->may_carry && fence && !urgent && q->unkicked &&
+		    READ_ONCE(notify_delay_us) && READ_ONCE(merge_submits) &&
+		    vgpu_cmd_carrier_table(cmd))
 			WRITE_ONCE(q->open, cmd);
 		else
 			vgpu_queue_place_locked(vgdev, q, cmd);
