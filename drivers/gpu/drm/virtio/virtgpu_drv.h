@@ -167,12 +167,16 @@ struct vgpu_queue {
 	struct virtqueue *vq;
 	/**
 	 * @lock: protects @vq (adding, kicking and taking used buffers) and
-	 * the order of fence ids, which must be the order of the ring.
+	 * the order of fence ids, which must be the order of the ring. The
+	 * virtqueue callback takes it, so it is held with interrupts off.
 	 */
 	spinlock_t lock;
-	/** @space: submitters waiting for free descriptors. */
-	wait_queue_head_t space;
-	/** @drain: completes used buffers outside interrupt context. */
+	/**
+	 * @answered: commands the host answered, fences already signalled,
+	 * in ring order, waiting for @drain (@lock).
+	 */
+	struct list_head answered;
+	/** @drain: finishes answered commands in process context. */
 	struct work_struct drain;
 	/**
 	 * @backlog: commands accepted but not yet in the ring, in order,

@@ -179,7 +179,7 @@ static void vgpu_fence_retire(struct vgpu_device *vgdev,
  * id: its cost is the number of older fences still pending, not the
  * length of the list.
  *
- * Context: process context (the drain worker).
+ * Context: any; answers come in the virtqueue callback.
  */
 void vgpu_fence_complete(struct vgpu_device *vgdev, struct vgpu_fence *fence,
 			 int err)

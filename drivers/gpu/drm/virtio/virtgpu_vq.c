@@ -80,16 +80,21 @@
  * wants it (with event-idx the host can say no while it is processing)
  * and counts both outcomes.
  *
- * Completion. The virtqueue callback only schedules the drain worker. The
- * worker takes every used buffer with callbacks disabled, re-enables them
- * and re-checks, so a burst of responses costs one interrupt, and then
- * completes the commands outside the queue lock: fences first, then the
- * callback, then the waiter. A callback may submit new commands. While a
- * backlog remains (a full ring), the worker asks for the next interrupt
- * only when about three quarters of the ring are used: the host still has
- * the last quarter to work on while the backlog moves in, and a storm
- * pays one interrupt per refill instead of one per response, at the price
- * of fences in that ring signalling up to that much later.
+ * Completion. The virtqueue callback takes every used buffer with
+ * callbacks disabled, re-enables them and re-checks, so a burst of
+ * responses costs one interrupt. It signals the answered commands' fences
+ * right there, outside the queue lock, so a process waiting on one wakes
+ * straight from the interrupt instead of after a worker has run too. What
+ * may sleep or free (the command's callback, dropping its object
+ * references, waking a synchronous caller) is left to the drain worker,
+ * which takes the answered commands in ring order. A callback may submit
+ * new commands. The virtqueue callback also moves backlog into the slots
+ * the host freed, and while a backlog remains (a full ring) it asks for
+ * the next interrupt only when about three quarters of the ring are used:
+ * the host still has the last quarter to work on while the backlog moves
+ * in, and a storm pays one interrupt per refill instead of one per
+ * response, at the price of fences in that ring signalling up to that
+ * much later.
  *
  * Foreign fences. The host cannot see fences of other drivers, of other
  * files' rings or of commands not yet in the ring, so an EXECBUFFER that
@@ -389,49 +394,72 @@ static int vgpu_resp_errno(u32 type)
 	}
 }
 
-/* Runs once per command: from the drain worker, or locally on unplug. */
-static void vgpu_cmd_complete(struct vgpu_device *vgdev, struct vgpu_queue *q,
-			      struct vgpu_cmd *cmd, int local_err)
+/* The errno that the host's response to @cmd maps to. Any context. */
+static int vgpu_cmd_resp_status(struct vgpu_device *vgdev, struct vgpu_cmd *cmd)
 {
-	u32 req_type = le32_to_cpu(cmd->req.hdr.type);
-	struct vgpu_cmd *rider, *next;
+	u32 type = le32_to_cpu(((struct virtio_gpu_ctrl_hdr *)cmd->resp)->type);
 
-	if (local_err) {
-		cmd->status = local_err;
-	} else {
-		u32 type = le32_to_cpu(((struct virtio_gpu_ctrl_hdr *)
-					cmd->resp)->type);
+	if (type < VIRTIO_GPU_RESP_ERR_UNSPEC)
+		return 0;
+	vgpu_stat_add(vgdev, VGPU_STAT_ERROR_RESP, 1);
+	drm_dbg_driver(&vgdev->drm, "command 0x%04x failed: response 0x%04x\n",
+		       le32_to_cpu(cmd->req.hdr.type), type);
+	return vgpu_resp_errno(type);
+}
 
-		if (type >= VIRTIO_GPU_RESP_ERR_UNSPEC) {
-			cmd->status = vgpu_resp_errno(type);
-			vgpu_stat_add(vgdev, VGPU_STAT_ERROR_RESP, 1);
-			drm_dbg_driver(&vgdev->drm,
-				       "command 0x%04x failed: response 0x%04x\n",
-				       req_type, type);
-		}
-	}
+/*
+ * First half of a completion: record @status and signal the fences of
+ * @cmd and of its riders, which the host answered with it. Any context:
+ * for answers it runs in the virtqueue callback.
+ */
+static void vgpu_cmd_answer(struct vgpu_device *vgdev, struct vgpu_cmd *cmd,
+			    int status)
+{
+	struct vgpu_cmd *rider;
+
+	cmd->status = status;
 	vgpu_stat_add(vgdev, VGPU_STAT_COMPLETED, 1);
-
 	if (cmd->fence) {
 		/* Ids start at 1: a zero seqno was never emitted. */
 		if (cmd->fence->base.seqno)
-			vgpu_fence_complete(vgdev, cmd->fence, cmd->status);
+			vgpu_fence_complete(vgdev, cmd->fence, status);
 		else
-			vgpu_fence_abort(vgdev, cmd->fence, cmd->status);
+			vgpu_fence_abort(vgdev, cmd->fence, status);
 	}
+	/* Nobody else looks at a carrier's riders once it left the ring. */
+	list_for_each_entry(rider, &cmd->riders, link)
+		vgpu_cmd_answer(vgdev, rider, status);
+}
+
+/*
+ * Second half: what may sleep or free. The callback, then the waiter,
+ * then the riders in order. Process context.
+ */
+static void vgpu_cmd_finish(struct vgpu_device *vgdev, struct vgpu_queue *q,
+			    struct vgpu_cmd *cmd)
+{
+	struct vgpu_cmd *rider, *next;
+
 	if (cmd->done)
 		cmd->done(vgdev, cmd);
 	complete(&cmd->completion);
 
-	/* The host answered for the riders too: their fences come later. */
 	list_for_each_entry_safe(rider, next, &cmd->riders, link) {
 		list_del_init(&rider->link);
-		vgpu_cmd_complete(vgdev, q, rider, cmd->status);
+		vgpu_cmd_finish(vgdev, q, rider);
 	}
 
 	if (atomic_dec_and_test(&q->inflight))
 		wake_up_all(&q->idle);
 	vgpu_cmd_put(cmd);
+}
+
+/* A command that never got an answer from the host: both halves, now. */
+static void vgpu_cmd_complete(struct vgpu_device *vgdev, struct vgpu_queue *q,
+			      struct vgpu_cmd *cmd, int err)
+{
+	vgpu_cmd_answer(vgdev, cmd, err);
+	vgpu_cmd_finish(vgdev, q, cmd);
 }
 
 static struct scatterlist *vgpu_cmd_payload_sgl(struct vgpu_cmd *cmd)
@@ -609,6 +637,7 @@ static int vgpu_queue_submit(struct vgpu_device *vgdev, struct vgpu_queue *q,
 			     struct vgpu_cmd *cmd, struct vgpu_fence *fence,
 			     bool urgent)
 {
+	unsigned long flags;
 	bool notify = false;
 	int slot, idx, ret;
 
@@ -634,7 +663,7 @@ static int vgpu_queue_submit(struct vgpu_device *vgdev, struct vgpu_queue *q,
 		return -ENODEV;
 	}
 
-	spin_lock_bh(&q->lock);
+	spin_lock_irqsave(&q->lock, flags);
 	if (fence) {
 		vgpu_fence_emit(vgdev, &cmd->req.hdr, fence);
 		/* Somebody already waits for this one. */
@@ -661,7 +690,7 @@ static int vgpu_queue_submit(struct vgpu_device *vgdev, struct vgpu_queue *q,
 		q->unkicked++;
 	}
 	notify = vgpu_queue_policy_locked(vgdev, q, urgent);
-	spin_unlock_bh(&q->lock);
+	spin_unlock_irqrestore(&q->lock, flags);
 
 	if (notify)
 		vgpu_queue_notify(vgdev, q);
@@ -782,20 +811,28 @@ unsigned int vgpu_cmd_submit_panic(struct vgpu_device *vgdev,
 	return i;
 }
 
-static void vgpu_queue_drain(struct work_struct *work)
+/*
+ * Takes the host's answers, in interrupt context: every used buffer, with
+ * callbacks disabled and a re-check before re-enabling them; backlog into
+ * the freed slots; then, outside the lock, the answers' fences. The rest
+ * of their completion goes to the drain worker, in ring order: only this
+ * function takes used buffers, from the virtqueue callback (which never
+ * runs concurrently with itself) or after a reset (when the callback can
+ * no longer run).
+ */
+static void vgpu_queue_reap(struct vgpu_device *vgdev, struct vgpu_queue *q)
 {
-	struct vgpu_queue *q = container_of(work, struct vgpu_queue, drain);
-	struct vgpu_device *vgdev = q->vgdev;
-	struct vgpu_cmd *cmd, *next;
 	bool notify = false, refilled = false;
-	LIST_HEAD(done);
+	struct vgpu_cmd *cmd;
+	unsigned long flags;
+	LIST_HEAD(answered);
 	unsigned int len;
 
-	spin_lock_bh(&q->lock);
+	spin_lock_irqsave(&q->lock, flags);
 	for (;;) {
 		virtqueue_disable_cb(q->vq);
 		while ((cmd = virtqueue_get_buf(q->vq, &len)))
-			list_add_tail(&cmd->link, &done);
+			list_add_tail(&cmd->link, &answered);
 		/* Backlog entries were due when they were submitted. */
 		refilled |= vgpu_queue_refill_locked(vgdev, q);
 		/*
@@ -810,14 +847,35 @@ static void vgpu_queue_drain(struct work_struct *work)
 	}
 	if (refilled)
 		notify = vgpu_queue_flush_locked(vgdev, q);
-	spin_unlock_bh(&q->lock);
+	spin_unlock_irqrestore(&q->lock, flags);
 
 	if (notify)
 		vgpu_queue_notify(vgdev, q);
+	if (list_empty(&answered))
+		return;
+
+	list_for_each_entry(cmd, &answered, link)
+		vgpu_cmd_answer(vgdev, cmd, vgpu_cmd_resp_status(vgdev, cmd));
+
+	spin_lock_irqsave(&q->lock, flags);
+	list_splice_tail(&answered, &q->answered);
+	spin_unlock_irqrestore(&q->lock, flags);
+	schedule_work(&q->drain);
+}
+
+static void vgpu_queue_drain(struct work_struct *work)
+{
+	struct vgpu_queue *q = container_of(work, struct vgpu_queue, drain);
+	struct vgpu_cmd *cmd, *next;
+	LIST_HEAD(done);
+
+	spin_lock_irq(&q->lock);
+	list_splice_init(&q->answered, &done);
+	spin_unlock_irq(&q->lock);
 
 	list_for_each_entry_safe(cmd, next, &done, link) {
 		list_del_init(&cmd->link);
-		vgpu_cmd_complete(vgdev, q, cmd, 0);
+		vgpu_cmd_finish(q->vgdev, q, cmd);
 	}
 }
 
@@ -826,7 +884,7 @@ static void vgpu_vq_done(struct virtqueue *vq, struct vgpu_queue *q)
 	struct vgpu_device *vgdev = vq->vdev->priv;
 
 	vgpu_stat_add(vgdev, VGPU_STAT_IRQ, 1);
-	schedule_work(&q->drain);
+	vgpu_queue_reap(vgdev, q);
 }
 
 /**
@@ -861,11 +919,11 @@ static enum hrtimer_restart vgpu_kick_timer_fn(struct hrtimer *timer)
 					    kick_timer);
 	bool notify = false;
 
-	/* Softirq context: process context holds the lock with BHs off. */
-	spin_lock(&q->lock);
+	/* Softirq context, with interrupts on. */
+	spin_lock_irq(&q->lock);
 	if (q->unkicked)
 		notify = vgpu_queue_flush_locked(q->vgdev, q);
-	spin_unlock(&q->lock);
+	spin_unlock_irq(&q->lock);
 	if (notify)
 		vgpu_queue_notify(q->vgdev, q);
 	return HRTIMER_NORESTART;
@@ -905,10 +963,10 @@ static void vgpu_queue_kick(struct vgpu_device *vgdev, struct vgpu_queue *q)
 {
 	bool notify = false;
 
-	spin_lock_bh(&q->lock);
+	spin_lock_irq(&q->lock);
 	if (q->unkicked)
 		notify = vgpu_queue_flush_locked(vgdev, q);
-	spin_unlock_bh(&q->lock);
+	spin_unlock_irq(&q->lock);
 	if (notify)
 		vgpu_queue_notify(vgdev, q);
 }
@@ -945,6 +1003,7 @@ void vgpu_queue_init(struct vgpu_device *vgdev, struct vgpu_queue *q)
 	q->vgdev = vgdev;
 	spin_lock_init(&q->lock);
 	INIT_LIST_HEAD(&q->backlog);
+	INIT_LIST_HEAD(&q->answered);
 	INIT_WORK(&q->drain, vgpu_queue_drain);
 	atomic_set(&q->inflight, 0);
 	init_waitqueue_head(&q->idle);
@@ -978,7 +1037,7 @@ static void vgpu_queue_abandon(struct vgpu_device *vgdev, struct vgpu_queue *q)
 	LIST_HEAD(lost);
 
 	cancel_work_sync(&q->drain);
-	spin_lock_bh(&q->lock);
+	spin_lock_irq(&q->lock);
 	while ((cmd = virtqueue_detach_unused_buf(q->vq)))
 		list_add_tail(&cmd->link, &lost);
 	list_splice_tail_init(&q->backlog, &lost);
@@ -986,7 +1045,7 @@ static void vgpu_queue_abandon(struct vgpu_device *vgdev, struct vgpu_queue *q)
 		list_add_tail(&q->open->link, &lost);
 		WRITE_ONCE(q->open, NULL);
 	}
-	spin_unlock_bh(&q->lock);
+	spin_unlock_irq(&q->lock);
 
 	list_for_each_entry_safe(cmd, next, &lost, link) {
 		list_del_init(&cmd->link);
@@ -1008,8 +1067,10 @@ void vgpu_queues_quiesce(struct vgpu_device *vgdev)
 {
 	hrtimer_cancel(&vgdev->ctrlq.kick_timer);
 	hrtimer_cancel(&vgdev->cursorq.kick_timer);
-	vgpu_queue_drain(&vgdev->ctrlq.drain);
-	vgpu_queue_drain(&vgdev->cursorq.drain);
+	vgpu_queue_reap(vgdev, &vgdev->ctrlq);
+	vgpu_queue_reap(vgdev, &vgdev->cursorq);
+	flush_work(&vgdev->ctrlq.drain);
+	flush_work(&vgdev->cursorq.drain);
 	vgpu_queue_abandon(vgdev, &vgdev->ctrlq);
 	vgpu_queue_abandon(vgdev, &vgdev->cursorq);
 }
