@@ -465,9 +465,9 @@ static int __init vgpu_module_init(void)
 	 * work of ours runs past it. No WQ_MEM_RECLAIM: a closed file's work
 	 * may drop the last reference to an unplugged DRM device, whose
 	 * release flushes system workqueue items, which a reclaim worker
-	 * must not wait for. A rescuer here alone would not keep out-fences
-	 * signalling under memory pressure anyway: they are signalled from
-	 * the queues' drain worker, which runs on the system workqueue.
+	 * must not wait for. Fences of commands in the ring do not depend on
+	 * any workqueue (the virtqueue callback signals them); a deferred
+	 * command's fence depends on this one.
 	 * Unbound: nothing ties the work to the CPU where a fence signalled
 	 * (and newer kernels want that choice spelt out).
 	 */

@@ -111,7 +111,10 @@ typedef void (*vgpu_cmd_done_t)(struct vgpu_device *vgdev,
  */
 struct vgpu_cmd {
 	struct kref ref;
-	/** @link: on the queue's backlog, then on the drain worker's list. */
+	/**
+	 * @link: on the queue's backlog, then among the answers that wait
+	 * for the drain worker.
+	 */
 	struct list_head link;
 	/** @done: called once the response is in, from the drain worker. */
 	vgpu_cmd_done_t done;

@@ -20,8 +20,8 @@
  * Ordering. Commands enter the ring in the order they were submitted. When
  * the ring is full, a command goes to the queue's backlog instead, and so do
  * all commands after it until the backlog is empty again, so submission
- * never sleeps and never reorders. The drain worker moves the backlog into
- * the ring as the host frees descriptors. Fence ids are taken under the
+ * never sleeps and never reorders. The virtqueue callback moves the backlog
+ * into the ring as the host frees descriptors. Fence ids are taken under the
  * queue lock at submission, so they increase in ring order.
  *
  * Notification. Every notification is a VM exit, so commands are batched:
@@ -80,21 +80,22 @@
  * wants it (with event-idx the host can say no while it is processing)
  * and counts both outcomes.
  *
- * Completion. The virtqueue callback takes every used buffer with
- * callbacks disabled, re-enables them and re-checks, so a burst of
- * responses costs one interrupt. It signals the answered commands' fences
- * right there, outside the queue lock, so a process waiting on one wakes
- * straight from the interrupt instead of after a worker has run too. What
- * may sleep or free (the command's callback, dropping its object
- * references, waking a synchronous caller) is left to the drain worker,
- * which takes the answered commands in ring order. A callback may submit
- * new commands. The virtqueue callback also moves backlog into the slots
- * the host freed, and while a backlog remains (a full ring) it asks for
- * the next interrupt only when about three quarters of the ring are used:
- * the host still has the last quarter to work on while the backlog moves
- * in, and a storm pays one interrupt per refill instead of one per
- * response, at the price of fences in that ring signalling up to that
- * much later.
+ * Completion. The virtqueue callback takes every used buffer with callbacks
+ * disabled, re-enables them and re-checks, so a burst of responses costs one
+ * interrupt. It signals the answered commands' fences right there, outside
+ * the queue lock, so a process waiting on one wakes straight from the
+ * interrupt instead of after a worker has run too. What may sleep or free
+ * (the command's callback, dropping its object references, waking a
+ * synchronous caller) is left to the drain worker, which takes the answered
+ * commands in ring order. A fence therefore signals before the callbacks of
+ * its batch have run: no fenced command may have a callback whose effects
+ * its fence's waiters rely on (none has). A callback may submit new
+ * commands. The virtqueue callback also moves backlog into the slots the
+ * host freed, and while a backlog remains (a full ring) it asks for the next
+ * interrupt only when about three quarters of the ring are used: the host
+ * still has the last quarter to work on while the backlog moves in, and a
+ * storm pays one interrupt per refill instead of one per response, at the
+ * price of fences in that ring signalling up to that much later.
  *
  * Foreign fences. The host cannot see fences of other drivers, of other
  * files' rings or of commands not yet in the ring, so an EXECBUFFER that
@@ -512,7 +513,7 @@ static void vgpu_queue_place_locked(struct vgpu_device *vgdev,
 				    struct vgpu_queue *q, struct vgpu_cmd *cmd)
 {
 	if (!list_empty(&q->backlog) || vgpu_queue_add_locked(vgdev, q, cmd)) {
-		/* Ring full: keep the order, the drain worker adds it. */
+		/* Ring full: keep the order, the virtqueue callback adds it. */
 		list_add_tail(&cmd->link, &q->backlog);
 		vgpu_stat_add(vgdev, VGPU_STAT_RING_FULL, 1);
 	}
@@ -812,13 +813,12 @@ unsigned int vgpu_cmd_submit_panic(struct vgpu_device *vgdev,
 }
 
 /*
- * Takes the host's answers, in interrupt context: every used buffer, with
- * callbacks disabled and a re-check before re-enabling them; backlog into
- * the freed slots; then, outside the lock, the answers' fences. The rest
- * of their completion goes to the drain worker, in ring order: only this
- * function takes used buffers, from the virtqueue callback (which never
- * runs concurrently with itself) or after a reset (when the callback can
- * no longer run).
+ * Takes the host's answers: every used buffer, with callbacks disabled and
+ * a re-check before re-enabling them; backlog into the freed slots; then,
+ * outside the lock, the answers' fences. The rest of their completion goes
+ * to the drain worker, in ring order: only this function takes used
+ * buffers, from the virtqueue callback (which never runs concurrently with
+ * itself) or from vgpu_queues_quiesce() once callbacks are synchronized.
  */
 static void vgpu_queue_reap(struct vgpu_device *vgdev, struct vgpu_queue *q)
 {
@@ -1034,10 +1034,13 @@ void vgpu_queues_flush(struct vgpu_device *vgdev)
 static void vgpu_queue_abandon(struct vgpu_device *vgdev, struct vgpu_queue *q)
 {
 	struct vgpu_cmd *cmd, *next;
+	LIST_HEAD(answered);
 	LIST_HEAD(lost);
 
 	cancel_work_sync(&q->drain);
 	spin_lock_irq(&q->lock);
+	/* Answered but not finished: no longer expected, but never lost. */
+	list_splice_init(&q->answered, &answered);
 	while ((cmd = virtqueue_detach_unused_buf(q->vq)))
 		list_add_tail(&cmd->link, &lost);
 	list_splice_tail_init(&q->backlog, &lost);
@@ -1047,6 +1050,10 @@ static void vgpu_queue_abandon(struct vgpu_device *vgdev, struct vgpu_queue *q)
 	}
 	spin_unlock_irq(&q->lock);
 
+	list_for_each_entry_safe(cmd, next, &answered, link) {
+		list_del_init(&cmd->link);
+		vgpu_cmd_finish(vgdev, q, cmd);
+	}
 	list_for_each_entry_safe(cmd, next, &lost, link) {
 		list_del_init(&cmd->link);
 		vgpu_cmd_complete(vgdev, q, cmd, -ENODEV);
@@ -1065,6 +1072,8 @@ static void vgpu_queue_abandon(struct vgpu_device *vgdev, struct vgpu_queue *q)
  */
 void vgpu_queues_quiesce(struct vgpu_device *vgdev)
 {
+	/* A reset alone does not wait for a callback still running. */
+	virtio_synchronize_cbs(vgdev->vdev);
 	hrtimer_cancel(&vgdev->ctrlq.kick_timer);
 	hrtimer_cancel(&vgdev->cursorq.kick_timer);
 	vgpu_queue_reap(vgdev, &vgdev->ctrlq);
