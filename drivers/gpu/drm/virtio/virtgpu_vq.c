@@ -1034,13 +1034,12 @@ void vgpu_queues_flush(struct vgpu_device *vgdev)
 static void vgpu_queue_abandon(struct vgpu_device *vgdev, struct vgpu_queue *q)
 {
 	struct vgpu_cmd *cmd, *next;
-	LIST_HEAD(answered);
 	LIST_HEAD(lost);
 
+	/* Answers still waiting for the worker are finished here, not lost. */
 	cancel_work_sync(&q->drain);
+	vgpu_queue_drain(&q->drain);
 	spin_lock_irq(&q->lock);
-	/* Answered but not finished: no longer expected, but never lost. */
-	list_splice_init(&q->answered, &answered);
 	while ((cmd = virtqueue_detach_unused_buf(q->vq)))
 		list_add_tail(&cmd->link, &lost);
 	list_splice_tail_init(&q->backlog, &lost);
@@ -1050,10 +1049,6 @@ static void vgpu_queue_abandon(struct vgpu_device *vgdev, struct vgpu_queue *q)
 	}
 	spin_unlock_irq(&q->lock);
 
-	list_for_each_entry_safe(cmd, next, &answered, link) {
-		list_del_init(&cmd->link);
-		vgpu_cmd_finish(vgdev, q, cmd);
-	}
 	list_for_each_entry_safe(cmd, next, &lost, link) {
 		list_del_init(&cmd->link);
 		vgpu_cmd_complete(vgdev, q, cmd, -ENODEV);
