@@ -20,7 +20,7 @@ import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from analyze import METRICS, WORKLOAD_ORDER, fmt, ratio  # noqa: E402
+from analyze import METRICS, UNPACED_NOTE, WORKLOAD_ORDER, fmt, ratio  # noqa: E402
 
 
 def load_rounds(res_dir):
@@ -52,6 +52,7 @@ def main():
               "ops/s and score), and the last column the lowest and highest "
               "ratio of a single round.")
     md.append("The idle row is per second of idle time, not per op.")
+    md.append(UNPACED_NOTE)
     for k, v in sorted(rounds[0][1].get("meta", {}).items()):
         if v.get("params"):
             md.append("Module parameters (%s): %s" % (k, v["params"]))

@@ -10,7 +10,7 @@
 # DIR (default results/bench-<date>/): table.md, results.csv, results.json,
 # and per guest its serial log (with host timestamps), trace and logs.
 # --quick runs tiny counts, to check the plumbing in a few minutes.
-# --rounds N (default 3, or VGPU_BENCH_ROUNDS) boots every guest N times,
+# --rounds N (default 5, or VGPU_BENCH_ROUNDS) boots every guest N times,
 # ours and the distro's in turn, each round in DIR/round-K; table.md then
 # gives per metric the medians over the rounds, their ratio and the range
 # of the rounds' ratios (tools/bench/combine.py). Guests under TCG vary
@@ -24,7 +24,7 @@ cd "$VGPU_SRC"
 T0=$SECONDS
 out="results/bench-$(date +%Y%m%d-%H%M%S)"
 quick=()
-rounds="${VGPU_BENCH_ROUNDS:-3}"
+rounds="${VGPU_BENCH_ROUNDS:-5}"
 while [ "$#" -gt 0 ]; do
     case "$1" in
         --out) out="$2"; shift 2;;
