@@ -6,7 +6,8 @@ distro's in turn, and has its own analyze.py table. Under TCG a guest's
 absolute speed moves between boots by more than the two drivers differ in
 some metrics (latency, host CPU), so the summary takes, per metric and
 driver, the median over the rounds, reports the ratio of the two medians,
-and shows the lowest and highest per-round ratio next to it: a ratio whose
+and next to it the median, lowest and highest of the per-round ratios (each
+round pairs the two drivers booted one after the other): a ratio whose
 range straddles 1 is noise, not a difference.
 
 Output in RESULT_DIR: table.md (summary first, then each round's table),
@@ -49,14 +50,17 @@ def main():
     md.append("Each round boots every guest once, ours and the distro's in turn, on "
               "the same QEMU. ours and distro are medians over the rounds; "
               "ours/distro is their ratio (< 1 is better for every metric but "
-              "ops/s and score), and the last column the lowest and highest "
-              "ratio of a single round.")
+              "ops/s and score). The last column looks at each round's own "
+              "ratio, ours against the distro's booted right after it: the "
+              "median of those ratios and, in brackets, the lowest and highest; "
+              "where the two medians disagree on which side of 1 a metric is, "
+              "or the range straddles 1, the difference is within the boots' noise.")
     md.append("The idle row is per second of idle time, not per op.")
     md.append(UNPACED_NOTE)
     for k, v in sorted(rounds[0][1].get("meta", {}).items()):
         if v.get("params"):
             md.append("Module parameters (%s): %s" % (k, v["params"]))
-    md += ["", "| config | workload | metric | ours | distro | ours/distro | per round |",
+    md += ["", "| config | workload | metric | ours | distro | ours/distro | per round: median (range) |",
            "|---|---|---|---:|---:|---:|---:|"]
     rows = []
     for cfg in configs:
@@ -84,7 +88,8 @@ def main():
                     continue
                 rs = [ratio(o, t) for o, t in per]
                 rs = [x for x in rs if x is not None]
-                span = "%s-%s" % (fmt(min(rs)), fmt(max(rs))) if rs else "n/a"
+                span = "%s (%s-%s)" % (fmt(statistics.median(rs)), fmt(min(rs)),
+                                       fmt(max(rs))) if rs else "n/a"
                 r = ratio(om, tm)
                 md.append("| %s | %s | %s | %s | %s | %s | %s |" % (
                     cfg, name, label, fmt(om), fmt(tm), fmt(r), span))

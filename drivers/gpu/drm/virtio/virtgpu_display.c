@@ -37,6 +37,14 @@
  * from the grid, so they stay exact while the timer is off, and the timer
  * can stop as soon as nobody waits (vblank_disable_immediate): an idle
  * guest does not wake up 60 times a second.
+ *
+ * Pacing flips costs a vsync'd client its frames above the refresh rate,
+ * on purpose: without it (the fake vblank of drivers that have none) a
+ * compositor or a game with vsync on renders and copies frames as fast as
+ * the host takes them, hundreds a second that no one sees, and with many
+ * guests per host that is the host's CPU gone. A client that wants its
+ * frames shown at once asks for an async flip, which completes as soon as
+ * its commands are queued (vgpu_crtc_atomic_flush()).
  */
 static ktime_t vgpu_vblank_floor(struct vgpu_output *out, ktime_t t)
 {
