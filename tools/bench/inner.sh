@@ -29,9 +29,8 @@ timing() { printf '%-28s %5d s\n' "$1" "$2" | tee -a "$out/timings.txt" >&2; }
 # a reference: the device's background traffic with nothing running.
 # flip-async comes before flip: the distro driver refuses it at once, so
 # both drivers' unpaced loops (flip-unpaced in the table) then run in the
-# same place of their boot, right after idle. Behind our 8 s paced loop
-# ours came out 1.02-1.12 of the distro's (median of the rounds' ratios,
-# two runs), first 0.85.
+# same place of their boot, right after idle, rather than ours behind our
+# 8 s paced loop.
 VIRGL_WL="idle submit transfer churn latency glmark2"
 TWOD_WL="idle flip-async flip cursor"
 if [ "$quick" = 1 ]; then

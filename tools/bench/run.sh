@@ -12,8 +12,8 @@
 # --quick runs tiny counts, to check the plumbing in a few minutes.
 # --rounds N (default 5, or VGPU_BENCH_ROUNDS) boots every guest N times,
 # ours and the distro's in turn, each round in DIR/round-K; table.md then
-# gives per metric the medians over the rounds, their ratio and the range
-# of the rounds' ratios (tools/bench/combine.py). Guests under TCG vary
+# gives per metric the medians over the rounds, their ratio, and the
+# median and range of the rounds' own ratios (tools/bench/combine.py). Guests under TCG vary
 # from boot to boot by more than some of the differences measured.
 # Under TCG absolute numbers mean little: compare the two drivers' ratios.
 set -eu
