@@ -6,6 +6,7 @@
 #              [--ko FILE] [--bins DIR] [--trace FILE] [--timeout SECONDS]
 #              [--kernel KVER]   (one of the image's kernels; default GUEST_KVER)
 #              [--panic 1]       (end with drm_panic's check: the guest crashes)
+#              [--smp N]         (virtual CPUs, default 2)
 #   CFG: 2d | 2d-dual | virgl | virgl-blob | venus
 # Results land in OUT/results.txt (PASS/FAIL/SKIP lines), with the guest's
 # dmesg, serial log, per-test logs and screendumps next to it.
@@ -15,13 +16,13 @@ set -eu
 cd "$VGPU_SRC"
 
 image="" config="" driver="" runlist="" out="" ko="" bins="" trace="" hard_timeout=1500
-kernel="$GUEST_KVER" panic=0
+kernel="$GUEST_KVER" panic=0 smp=2
 while [ "$#" -gt 0 ]; do
     case "$1" in
         --image) image="$2";; --config) config="$2";; --driver) driver="$2";;
         --runlist) runlist="$2";; --out) out="$2";; --ko) ko="$2";; --bins) bins="$2";;
         --trace) trace="$2";; --timeout) hard_timeout="$2";; --kernel) kernel="$2";;
-        --panic) panic="$2";;
+        --panic) panic="$2";; --smp) smp="$2";;
         *) die "run-guest.sh: unknown argument $1";;
     esac
     shift 2
@@ -100,7 +101,7 @@ accel="${VGPU_ACCEL:-tcg}"
 log "boot: config=$config ($gpu) driver=$driver kernel=$kernel accel=$accel"
 append="console=ttyS0 root=LABEL=vgpuroot ro init=/vgpu-init panic=-1 quiet"
 # shellcheck disable=SC2054  # commas belong to QEMU's option syntax
-qemu=(qemu-system-x86_64 -M q35 -accel "$accel" -cpu max -smp 2 -m 3G
+qemu=(qemu-system-x86_64 -M q35 -accel "$accel" -cpu max -smp "$smp" -m 3G
       -nodefaults -no-reboot -vga none
       -device isa-debug-exit,iobase=0xf4,iosize=0x04
       -kernel "$image/vmlinuz-$kernel" -initrd "$image/initrd.img-$kernel" -append "$append"
@@ -116,7 +117,7 @@ if [ -n "$trace" ]; then
            -trace 'enable=virtio_gpu_cmd_*' -D "$trace")
 fi
 printf '%q ' "${qemu[@]}" >"$out/qemu-cmdline.txt"
-echo "accelerator: $accel" >"$out/accel.txt"
+printf 'accelerator: %s\nvcpus: %s\n' "$accel" "$smp" >"$out/accel.txt"
 
 : >"$out/serial.log"
 VGPU_XWD="$tmp/Xvfb_screen0" python3 "$VGPU_SRC/tests/lib/qemu-watch.py" "$out/serial.log" "$tmp/qmp.sock" "$out" 2>>"$out/watch.log" &

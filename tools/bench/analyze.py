@@ -125,6 +125,35 @@ def parse_guest(d):
     return runs, meta
 
 
+def parse_machine(guest_dir):
+    """The accelerator and vCPU count run-guest.sh wrote to accel.txt."""
+    got = {}
+    try:
+        with open(os.path.join(guest_dir, "accel.txt")) as f:
+            for line in f:
+                key, _, val = line.partition(":")
+                if key.strip() in ("accelerator", "vcpus"):
+                    got[key.strip()] = val.strip()
+    except OSError:
+        pass
+    return got
+
+
+def machine_lines(meta):
+    """One line naming how the guests ran (older results lack the vCPUs)."""
+    def desc(v):
+        vcpus = v.get("vcpus")
+        return "accelerator %s, %s" % (
+            v.get("accelerator", "not recorded"),
+            "vCPUs not recorded" if vcpus is None else
+            "%s vCPU%s" % (vcpus, "" if vcpus == "1" else "s"))
+    seen = {desc(v) for v in meta.values()}
+    if len(seen) == 1:
+        return ["Every guest: %s." % seen.pop()]
+    return ["Guests ran differently: " + "; ".join(
+        "%s %s" % (k, desc(v)) for k, v in sorted(meta.items()))]
+
+
 def metrics_for(d, name, r):
     if "bench" not in r or "start" not in r or "end" not in r:
         return None
@@ -243,6 +272,7 @@ def main():
             continue
         cfg, drv = m.groups()
         runs, mt = parse_guest(d)
+        mt.update(parse_machine(d))
         meta["%s-%s" % (cfg, drv)] = mt
         got = {}
         for name, r in runs.items():
@@ -261,6 +291,7 @@ def main():
               "(ours/distro; < 1 is better for every metric but ops/s and score).")
     md.append("The idle row is per second of idle time, not per op.")
     md.append(UNPACED_NOTE)
+    md += machine_lines(meta)
     for k, v in sorted(meta.items()):
         if v.get("params"):
             md.append("Module parameters (%s): %s" % (k, v["params"]))

@@ -21,7 +21,7 @@ import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from analyze import METRICS, UNPACED_NOTE, WORKLOAD_ORDER, fmt, ratio  # noqa: E402
+from analyze import METRICS, UNPACED_NOTE, WORKLOAD_ORDER, fmt, machine_lines, ratio  # noqa: E402
 
 
 def load_rounds(res_dir):
@@ -57,6 +57,7 @@ def main():
               "or the range straddles 1, the difference is within the boots' noise.")
     md.append("The idle row is per second of idle time, not per op.")
     md.append(UNPACED_NOTE)
+    md += machine_lines(rounds[0][1].get("meta", {}))
     for k, v in sorted(rounds[0][1].get("meta", {}).items()):
         if v.get("params"):
             md.append("Module parameters (%s): %s" % (k, v["params"]))

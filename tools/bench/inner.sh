@@ -42,6 +42,12 @@ fi
 VIRGL_WL="${VGPU_BENCH_VIRGL:-$VIRGL_WL}"
 TWOD_WL="${VGPU_BENCH_2D:-$TWOD_WL}"
 ONLY="${VGPU_BENCH_ONLY:-}"
+# One virtual CPU, unlike make check's two: under TCG every vCPU is a host
+# thread, and so is QEMU's main loop, which runs the GPU device (and
+# virglrenderer). Two vCPUs put three busy threads on a two-core host:
+# flip loops then ran at about half the rate, and which thread the host
+# happened to run weighed on them as much as the driver did.
+SMP="${VGPU_BENCH_SMP:-1}"
 
 # --- build: the module from a copy of the tree, so that nothing is left in
 # the work tree (other builds may be running there), then the tools ---------
@@ -84,7 +90,7 @@ run_one() { # run_one CONFIG DRIVER WORKLOADS...
     fpid=$!
     tests/run-guest.sh --image "$image" --config "$cfg" --driver "$drv" \
         --runlist "$od/runlist.txt" --out "$od" --bins "$bins" \
-        --trace "$od/trace.log" --timeout 1500 "${extra[@]}" || rc=$?
+        --trace "$od/trace.log" --timeout 1500 --smp "$SMP" "${extra[@]}" || rc=$?
     # The follower ends by itself once QEMU is gone; never wait forever.
     for _ in $(seq 50); do kill -0 "$fpid" 2>/dev/null || break; sleep 0.1; done
     kill "$fpid" 2>/dev/null || true

@@ -15,6 +15,9 @@
 # gives per metric the medians over the rounds, their ratio, and the
 # median and range of the rounds' own ratios (tools/bench/combine.py). Guests under TCG vary
 # from boot to boot by more than some of the differences measured.
+# Every guest gets one vCPU (VGPU_BENCH_SMP=N to change; make check's
+# guests have two), so that its vCPU and QEMU's device thread each have a
+# core of the 2-core host (see tools/bench/inner.sh).
 # Under TCG absolute numbers mean little: compare the two drivers' ratios.
 set -eu
 # shellcheck source-path=SCRIPTDIR source=../../tests/lib/common.sh
