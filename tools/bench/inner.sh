@@ -44,9 +44,8 @@ TWOD_WL="${VGPU_BENCH_2D:-$TWOD_WL}"
 ONLY="${VGPU_BENCH_ONLY:-}"
 # One virtual CPU, unlike make check's two: under TCG every vCPU is a host
 # thread, and so is QEMU's main loop, which runs the GPU device (and
-# virglrenderer). Two vCPUs put three busy threads on a two-core host:
-# flip loops then ran at about half the rate, and which thread the host
-# happened to run weighed on them as much as the driver did.
+# virglrenderer). Two vCPUs put three busy threads on a two-core host,
+# and both drivers' unpaced flip loops ran at half the rate.
 SMP="${VGPU_BENCH_SMP:-1}"
 
 # --- build: the module from a copy of the tree, so that nothing is left in
