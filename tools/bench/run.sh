@@ -13,8 +13,9 @@
 # --rounds N (default 5, or VGPU_BENCH_ROUNDS) boots every guest N times,
 # ours and the distro's in turn, each round in DIR/round-K; table.md then
 # gives per metric the medians over the rounds, their ratio, and the
-# median and range of the rounds' own ratios (tools/bench/combine.py). Guests under TCG vary
-# from boot to boot by more than some of the differences measured.
+# median and range of the rounds' own ratios (tools/bench/combine.py).
+# Guests under TCG vary from boot to boot by more than some of the
+# differences measured.
 # Every guest gets one vCPU (VGPU_BENCH_SMP=N to change; make check's
 # guests have two), so that its vCPU and QEMU's device thread each have a
 # core of the 2-core host (see tools/bench/inner.sh).
