@@ -44,7 +44,9 @@
  * the host takes them, hundreds a second that no one sees, and with many
  * guests per host that is the host's CPU gone. A client that wants its
  * frames shown at once asks for an async flip, which completes as soon as
- * its commands are queued (vgpu_crtc_atomic_flush()).
+ * its commands are queued: inside the ioctl when it changes only the
+ * primary plane's buffer (vgpu_primary_async_check()), otherwise in
+ * vgpu_crtc_atomic_flush().
  */
 static ktime_t vgpu_vblank_floor(struct vgpu_output *out, ktime_t t)
 {
@@ -323,10 +325,60 @@ static const struct drm_mode_config_helper_funcs vgpu_mode_helpers = {
 	.atomic_commit_tail = vgpu_commit_tail,
 };
 
+/*
+ * The helpers take the async path only for legacy cursor updates. An async
+ * page flip qualifies too when the plane's async check agrees (see
+ * vgpu_primary_async_check()).
+ */
+static int vgpu_atomic_check(struct drm_device *dev,
+			     struct vgpu_atomic_state *state)
+{
+	struct drm_crtc_state *crtc_state;
+	struct drm_crtc *crtc;
+	bool async_flip = false;
+	int i, ret;
+
+	ret = drm_atomic_helper_check(dev, state);
+	if (ret || state->async_update)
+		return ret;
+	for_each_new_crtc_in_state(state, crtc, crtc_state, i)
+		async_flip |= crtc_state->async_flip;
+	if (async_flip)
+		state->async_update = !drm_atomic_helper_async_check(dev, state);
+	return 0;
+}
+
+/*
+ * The helpers' async path leaves a commit's events alone. By the time it
+ * returns, the host has been told about the flip, which is when an async
+ * flip completes (as in vgpu_crtc_atomic_flush()), so they go out here.
+ */
+static int vgpu_atomic_commit(struct drm_device *dev,
+			      struct vgpu_atomic_state *state, bool nonblock)
+{
+	struct drm_crtc_state *crtc_state;
+	struct drm_crtc *crtc;
+	int i, ret;
+
+	ret = drm_atomic_helper_commit(dev, state, nonblock);
+	if (ret || !state->async_update)
+		return ret;
+
+	for_each_new_crtc_in_state(state, crtc, crtc_state, i) {
+		if (!crtc_state->event)
+			continue;
+		spin_lock_irq(&dev->event_lock);
+		drm_crtc_send_vblank_event(crtc, crtc_state->event);
+		spin_unlock_irq(&dev->event_lock);
+		crtc_state->event = NULL;
+	}
+	return 0;
+}
+
 static const struct drm_mode_config_funcs vgpu_mode_funcs = {
 	.fb_create = drm_gem_fb_create_with_dirty,
-	.atomic_check = drm_atomic_helper_check,
-	.atomic_commit = drm_atomic_helper_commit,
+	.atomic_check = vgpu_atomic_check,
+	.atomic_commit = vgpu_atomic_commit,
 };
 
 /* Reads the host's display layout and EDIDs; sleeps on the host. */

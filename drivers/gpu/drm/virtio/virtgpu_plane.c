@@ -5,6 +5,8 @@
  * Copyright 2026 The virtio-gpu-ng authors
  */
 
+#include <linux/dma-resv.h>
+
 #include <drm/drm_atomic.h>
 #include <drm/drm_atomic_helper.h>
 #include <drm/drm_damage_helper.h>
@@ -108,6 +110,32 @@ static void vgpu_primary_point(struct vgpu_device *vgdev,
 		vgpu_cmd_set_scanout(vgdev, out->index, bo->res_id, x, y, w, h);
 }
 
+/*
+ * The commands that take the scanout from @old to @new: upload the damage
+ * of a dumb buffer, point the scanout at the buffer if it changed (or
+ * @repoint says the CRTC was reprogrammed), flush the damage.
+ */
+static void vgpu_primary_show(struct vgpu_device *vgdev,
+			      struct vgpu_output *out,
+			      struct drm_plane_state *old,
+			      struct drm_plane_state *new, bool repoint)
+{
+	struct vgpu_bo *bo = to_vgpu_bo(new->fb->obj[0]);
+	struct drm_rect damage;
+
+	if (bo->dumb)
+		vgpu_primary_upload(vgdev, old, new, bo);
+
+	if (repoint || new->fb != old->fb || !old->visible ||
+	    old->crtc != new->crtc || !drm_rect_equals(&new->src, &old->src))
+		vgpu_primary_point(vgdev, out, bo, new);
+
+	if (drm_atomic_helper_damage_merged(old, new, &damage))
+		vgpu_cmd_flush(vgdev, bo, damage.x1, damage.y1,
+			       drm_rect_width(&damage),
+			       drm_rect_height(&damage));
+}
+
 static void vgpu_primary_atomic_update(struct drm_plane *plane,
 				       struct vgpu_atomic_state *state)
 {
@@ -118,8 +146,6 @@ static void vgpu_primary_atomic_update(struct drm_plane *plane,
 	struct vgpu_device *vgdev = to_vgdev(plane->dev);
 	struct drm_crtc *crtc = new->crtc ? new->crtc : old->crtc;
 	struct vgpu_output *out;
-	struct drm_rect damage;
-	struct vgpu_bo *bo;
 
 	if (!crtc)
 		return;
@@ -129,21 +155,73 @@ static void vgpu_primary_atomic_update(struct drm_plane *plane,
 		vgpu_cmd_set_scanout(vgdev, out->index, 0, 0, 0, 0, 0);
 		return;
 	}
+	vgpu_primary_show(vgdev, out, old, new,
+			  drm_atomic_crtc_needs_modeset(new->crtc->state));
+}
 
-	bo = to_vgpu_bo(new->fb->obj[0]);
-	if (bo->dumb)
-		vgpu_primary_upload(vgdev, old, new, bo);
+/*
+ * An async (tearing) page flip of the primary plane alone completes as soon
+ * as its commands are in the ring, so it needs nothing of the commit
+ * machinery: vgpu_atomic_check() marks it for the helpers' async path,
+ * which runs it inside the ioctl. That saves every flip the commit worker's
+ * wake-up and the commit bookkeeping. What this check refuses, and so
+ * leaves to a full commit, is whatever a full commit would handle
+ * differently: a flip that moves, hides or shows the plane, a CRTC still
+ * waiting for a vsync'd flip (the full path answers EBUSY, as it must), and
+ * a buffer with unsignalled implicit write fences (the commit worker waits
+ * for those; the ioctl should not).
+ */
+static int vgpu_primary_async_check(VGPU_ASYNC_CHECK_ARGS)
+{
+	struct drm_plane_state *new = drm_atomic_get_new_plane_state(state,
+								     plane);
+	struct drm_plane_state *cur = plane->state;
+	struct drm_crtc_state *crtc_state;
+	struct drm_crtc_commit *commit;
 
-	/* Point the scanout at the buffer only when what it shows changed. */
-	if (new->fb != old->fb || !old->visible || old->crtc != new->crtc ||
-	    !drm_rect_equals(&new->src, &old->src) ||
-	    drm_atomic_crtc_needs_modeset(new->crtc->state))
-		vgpu_primary_point(vgdev, out, bo, new);
+	if (!new || !new->fb || !new->visible || !cur->fb || !cur->visible ||
+	    new->crtc != cur->crtc || !drm_rect_equals(&new->src, &cur->src) ||
+	    !drm_rect_equals(&new->dst, &cur->dst))
+		return -EINVAL;
 
-	if (drm_atomic_helper_damage_merged(old, new, &damage))
-		vgpu_cmd_flush(vgdev, bo, damage.x1, damage.y1,
-			       drm_rect_width(&damage),
-			       drm_rect_height(&damage));
+	crtc_state = drm_atomic_get_new_crtc_state(state, new->crtc);
+	if (!crtc_state || !crtc_state->async_flip || !crtc_state->active)
+		return -EINVAL;
+
+	/* The CRTC's lock is held, so its current state cannot go away. */
+	commit = new->crtc->state->commit;
+	if (commit && !try_wait_for_completion(&commit->flip_done))
+		return -EBUSY;
+
+	if (!dma_resv_test_signaled(new->fb->obj[0]->resv,
+				    DMA_RESV_USAGE_WRITE))
+		return -EBUSY;
+	return 0;
+}
+
+static void vgpu_primary_async_update(struct drm_plane *plane,
+				      struct vgpu_atomic_state *state)
+{
+	struct drm_plane_state *new = drm_atomic_get_new_plane_state(state,
+								     plane);
+	struct drm_plane_state *cur = plane->state;
+	struct vgpu_device *vgdev = to_vgdev(plane->dev);
+
+	/*
+	 * prepare_fb() took the buffer's implicit fence after the check; one
+	 * that appeared in between is waited for, as the worker would.
+	 */
+	if (new->fence)
+		dma_fence_wait(new->fence, false);
+
+	vgpu_primary_show(vgdev, crtc_to_output(cur->crtc), cur, new, false);
+
+	/*
+	 * The async helper keeps plane->state, which must end up showing the
+	 * new buffer; the state it frees then holds (and unprepares) the old.
+	 */
+	swap(cur->fb, new->fb);
+	vgpu_queues_kick(vgdev);
 }
 
 /*
@@ -323,6 +401,8 @@ static const struct drm_plane_helper_funcs vgpu_primary_helper_funcs = {
 	.atomic_update = vgpu_primary_atomic_update,
 	.get_scanout_buffer = vgpu_primary_get_scanout_buffer,
 	.panic_flush = vgpu_primary_panic_flush,
+	.atomic_async_check = vgpu_primary_async_check,
+	.atomic_async_update = vgpu_primary_async_update,
 };
 
 static const struct drm_plane_helper_funcs vgpu_cursor_helper_funcs = {
