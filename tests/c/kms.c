@@ -494,7 +494,6 @@ static int wait_event(struct flip_state *s)
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	int n, tries;
 
-	s->done = 0;
 	for (tries = 0; tries < 100 && !s->done; tries++) {
 		n = poll(&pfd, 1, 100);
 		if (n < 0 && errno != EINTR)
@@ -505,9 +504,12 @@ static int wait_event(struct flip_state *s)
 	return s->done ? 0 : ETIME;
 }
 
-/* One atomic flip of output 0 to fb[idx] with a damage clip and an event. */
-static int flip(struct output *o, int idx, struct flip_state *s, char *why,
-		size_t len)
+/*
+ * Starts one atomic flip of output 0 to fb[idx], with a damage clip, an
+ * event and @extra flags; 0 or the errno of the commit.
+ */
+static int flip_start(struct output *o, int idx, uint32_t extra,
+		      struct flip_state *s, char *why, size_t len)
 {
 	struct drm_mode_rect clip = {
 		.x1 = 0, .y1 = 0,
@@ -517,6 +519,7 @@ static int flip(struct output *o, int idx, struct flip_state *s, char *why,
 	uint32_t blob = 0;
 	int ret;
 
+	s->done = 0;
 	if (drmModeCreatePropertyBlob(fd, &clip, sizeof(clip), &blob)) {
 		snprintf(why, len, "damage blob: %s", ename(errno));
 		return errno;
@@ -528,16 +531,91 @@ static int flip(struct output *o, int idx, struct flip_state *s, char *why,
 		ret = EINVAL;
 	} else {
 		ret = commit(req, DRM_MODE_PAGE_FLIP_EVENT |
-			     DRM_MODE_ATOMIC_NONBLOCK, s);
+			     DRM_MODE_ATOMIC_NONBLOCK | extra, s);
 		if (ret)
 			snprintf(why, len, "atomic commit: %s", ename(ret));
-		else if ((ret = wait_event(s)))
-			snprintf(why, len, "flip event: %s",
-				 ret == ETIME ? "none within 10 s" : ename(ret));
 	}
 	drmModeAtomicFree(req);
 	drmModeDestroyPropertyBlob(fd, blob);
 	return ret;
+}
+
+/* Waits for the event of a flip that flip_start() started. */
+static int flip_wait(struct flip_state *s, char *why, size_t len)
+{
+	int ret = wait_event(s);
+
+	if (ret)
+		snprintf(why, len, "flip event: %s",
+			 ret == ETIME ? "none within 10 s" : ename(ret));
+	return ret;
+}
+
+/* One flip of output 0 to fb[idx], waited for. */
+static int flip(struct output *o, int idx, uint32_t extra,
+		struct flip_state *s, char *why, size_t len)
+{
+	int ret = flip_start(o, idx, extra, s, why, len);
+
+	return ret ? ret : flip_wait(s, why, len);
+}
+
+/*
+ * Async (tearing) flips complete at once, in the ioctl itself. A CRTC
+ * still waiting for a vsync'd flip refuses them with EBUSY, as it refuses
+ * any nonblocking commit then. The vsync'd flip waits for the next
+ * emulated vblank; if that tick happens to fall between the two ioctls,
+ * the async flip is legitimately accepted, so the pair is tried a few
+ * times. Ends with fb[0] on screen.
+ */
+static void test_async_flip(struct output *o)
+{
+	struct flip_state s, a;
+	char why[256] = "";
+	int i, ret = 0, busy = 0;
+
+	for (i = 0; i < 4 && !ret; i++)
+		ret = flip(o, (i + 1) % 2, DRM_MODE_PAGE_FLIP_ASYNC, &s, why,
+			   sizeof(why));
+	if (ret == EINVAL && i == 1) {
+		skip("async-flip-event", "the driver refuses async flips");
+		skip("async-flip-busy", "the driver refuses async flips");
+		return;
+	}
+	if (ret) {
+		fail("async-flip-event", "async flip %d: %s", i - 1, why);
+		skip("async-flip-busy", "async flips failed");
+		return;
+	}
+	pass("async-flip-event");
+
+	for (i = 0; i < 3 && !busy && !ret; i++) {
+		ret = flip_start(o, 1, 0, &s, why, sizeof(why));
+		if (ret)
+			break;
+		ret = flip_start(o, 0, DRM_MODE_PAGE_FLIP_ASYNC, &a, why,
+				 sizeof(why));
+		if (ret == EBUSY) {
+			busy = 1;
+			ret = 0;
+		} else if (!ret) {
+			/* The vblank came first: both events are due. */
+			ret = flip_wait(&a, why, sizeof(why));
+			if (!ret && !s.done)
+				ret = flip_wait(&s, why, sizeof(why));
+			continue;
+		}
+		if (!ret)
+			ret = flip_wait(&s, why, sizeof(why));
+		if (!ret)
+			ret = flip(o, 0, DRM_MODE_PAGE_FLIP_ASYNC, &a, why,
+				   sizeof(why));
+	}
+	if (ret)
+		fail("async-flip-busy", "%s", why);
+	else
+		check("async-flip-busy", busy,
+		      "three async flips behind a pending vsync'd flip were accepted");
 }
 
 /*
@@ -585,13 +663,17 @@ static void test_flip(void)
 	if (!nouts || !o->active) {
 		skip("atomic-flip-event", "output 0 is not lit");
 		skip("flip-timestamps-increase", "output 0 is not lit");
+		skip("async-flip-event", "output 0 is not lit");
+		skip("async-flip-busy", "output 0 is not lit");
 		return;
 	}
 	for (i = 0; i < 4 && !ret; i++)
-		ret = flip(o, (i + 1) % 2, &s[i], why, sizeof(why));
+		ret = flip(o, (i + 1) % 2, 0, &s[i], why, sizeof(why));
 	if (ret) {
 		fail("atomic-flip-event", "flip %d: %s", i, why);
 		skip("flip-timestamps-increase", "flips failed");
+		skip("async-flip-event", "flips failed");
+		skip("async-flip-busy", "flips failed");
 	} else {
 		pass("atomic-flip-event");
 		for (i = 1; i < 4; i++) {
@@ -607,6 +689,7 @@ static void test_flip(void)
 			}
 		}
 		check("flip-timestamps-increase", incr, "%s", why);
+		test_async_flip(o);
 	}
 
 	/* The pattern now on screen (fb[0], after an even number of flips). */
@@ -795,7 +878,8 @@ static void test_cursor(void)
 static const char *const all_tests[] = {
 	"connector-modes", "connector-preferred-first", "connector-edid",
 	"modeset-output-0", "dual-output-modeset", "atomic-flip-event",
-	"flip-timestamps-increase", "vblank-relative", "vblank-timer-stops",
+	"flip-timestamps-increase", "async-flip-event", "async-flip-busy",
+	"vblank-relative", "vblank-timer-stops",
 	"cursor-legacy",
 	"cursor-legacy-move", "cursor-legacy-hide", "cursor-atomic",
 	"cursor-atomic-move", "cursor-atomic-hide", "cursor-atomic-32x32",
