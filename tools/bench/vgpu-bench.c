@@ -499,14 +499,13 @@ static void flip_setup(struct bench *b)
  * refresh rate. flip-async: the same with DRM_MODE_PAGE_FLIP_ASYNC (tearing
  * flips, what a game without vsync asks for), which shows the cost of a flip
  * itself; drivers without async flips refuse the first one.
- */
-/*
+ *
  * The flips alternate between two buffers, and every fifth of the loop
- * moves on to the next of FLIP_PAIRS pairs. A loop's rate depends on
- * which buffers it flips: three fresh pairs in one boot ran the same
- * loop at medians of 1715 to 2590 flips/s. Spreading one loop over
- * several pairs averages that out of every run, for both drivers alike,
- * and every flip is still a full-screen upload of the buffer it shows.
+ * moves on to the next of FLIP_PAIRS pairs: three fresh pairs in one boot
+ * ran the same loop at medians of 1715 to 2590 flips/s, so one loop
+ * samples several, for both drivers alike. Every flip is still a
+ * full-screen upload of the buffer it shows. The spread from boot to boot
+ * stays as large as it was.
  */
 static void flip_loop(struct bench *b, uint32_t extra_flags)
 {
