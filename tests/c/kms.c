@@ -466,6 +466,105 @@ static void test_modeset(void)
 	check("dual-output-modeset", !ret, "%s", why);
 }
 
+/*
+ * A TEST_ONLY modeset of output 0 with @m; the errno of the commit.
+ * Nothing changes on screen whatever the answer.
+ */
+static int try_mode(struct output *o, const drmModeModeInfo *m)
+{
+	drmModeAtomicReqPtr req = drmModeAtomicAlloc();
+	uint32_t blob = 0;
+	int ret;
+
+	if (drmModeCreatePropertyBlob(fd, m, sizeof(*m), &blob)) {
+		drmModeAtomicFree(req);
+		return -errno;
+	}
+	if (add(req, o->conn, DRM_MODE_OBJECT_CONNECTOR, "CRTC_ID", o->crtc) ||
+	    add(req, o->crtc, DRM_MODE_OBJECT_CRTC, "MODE_ID", blob) ||
+	    add(req, o->crtc, DRM_MODE_OBJECT_CRTC, "ACTIVE", 1))
+		ret = -1;
+	else
+		ret = commit(req, DRM_MODE_ATOMIC_ALLOW_MODESET |
+			     DRM_MODE_ATOMIC_TEST_ONLY, NULL);
+	drmModeAtomicFree(req);
+	drmModeDestroyPropertyBlob(fd, blob);
+	return ret;
+}
+
+/*
+ * Modelines whose refresh rate cannot be real are refused by the atomic
+ * check: the emulated vblank would run at that rate. Each is one of the
+ * output's own modes with one field broken.
+ */
+static void test_bogus_modes(void)
+{
+	struct output *o = &outs[0];
+	drmModeModeInfo m;
+	char why[256] = "";
+	int ret, bad = 0;
+
+	if (!nouts || !o->primary) {
+		skip("mode-bogus-refused", "no output");
+		return;
+	}
+	ret = try_mode(o, &o->mode);
+	if (ret) {
+		fail("mode-bogus-refused", "the output's own mode %s: %s",
+		     o->mode.name, ret < 0 ? "property missing" : ename(ret));
+		return;
+	}
+#define BOGUS(what, change) do {					\
+		m = o->mode;						\
+		change;							\
+		ret = try_mode(o, &m);					\
+		if (ret != EINVAL && !bad++)				\
+			snprintf(why, sizeof(why), "%s: got %s", what,	\
+				 ret < 0 ? "property missing" :		\
+				 ret ? ename(ret) : "success");		\
+	} while (0)
+	BOGUS("clock INT_MAX kHz", m.clock = 0x7fffffff);
+	BOGUS("clock 1 kHz", m.clock = 1);
+	BOGUS("htotal * vtotal * vscan = 2^32",
+	      (m.htotal = 32768, m.vtotal = 32768, m.vscan = 4));
+	BOGUS("clock 0", m.clock = 0);
+#undef BOGUS
+	check("mode-bogus-refused", !bad, "%s", why);
+}
+
+/*
+ * A dumb buffer may be larger than any scanout (the DRM core sets no such
+ * limit, and IGT probes the largest allocation with 2^18 pixel rows);
+ * only ADDFB holds the scanout's size limit.
+ */
+static void test_dumb_large(void)
+{
+	struct drm_mode_create_dumb cd = { .width = 1 << 18, .height = 4,
+					   .bpp = 32 };
+	struct drm_mode_destroy_dumb dd;
+	uint32_t handles[4] = { 0 }, pitches[4] = { 0 }, offsets[4] = { 0 };
+	uint32_t fb = 0;
+	int ret;
+
+	if (drmIoctl(fd, DRM_IOCTL_MODE_CREATE_DUMB, &cd)) {
+		fail("dumb-larger-than-scanout", "CREATE_DUMB %ux%u: %s",
+		     cd.width, cd.height, ename(errno));
+		return;
+	}
+	handles[0] = cd.handle;
+	pitches[0] = cd.pitch;
+	ret = drmModeAddFB2(fd, cd.width, cd.height, DRM_FORMAT_XRGB8888,
+			    handles, pitches, offsets, &fb, 0) ? errno : 0;
+	if (!ret)
+		drmModeRmFB(fd, fb);
+	dd.handle = cd.handle;
+	drmIoctl(fd, DRM_IOCTL_MODE_DESTROY_DUMB, &dd);
+	check("dumb-larger-than-scanout",
+	      cd.pitch == cd.width * 4 && ret == EINVAL,
+	      "pitch %u, ADDFB2 of %ux%u: %s", cd.pitch, cd.width, cd.height,
+	      ret ? ename(ret) : "success");
+}
+
 struct flip_state {
 	int done;
 	unsigned int sec, usec, seq;
@@ -877,7 +976,8 @@ static void test_cursor(void)
 
 static const char *const all_tests[] = {
 	"connector-modes", "connector-preferred-first", "connector-edid",
-	"modeset-output-0", "dual-output-modeset", "atomic-flip-event",
+	"modeset-output-0", "dual-output-modeset", "mode-bogus-refused",
+	"dumb-larger-than-scanout", "atomic-flip-event",
 	"flip-timestamps-increase", "async-flip-event", "async-flip-busy",
 	"vblank-relative", "vblank-timer-stops",
 	"cursor-legacy",
@@ -926,6 +1026,8 @@ int main(void)
 		return vgpu_exit();
 	}
 	test_modeset();
+	test_bogus_modes();
+	test_dumb_large();
 	/* Back to output 0 alone for the rest (it stays lit). */
 	test_flip();
 	test_vblank();

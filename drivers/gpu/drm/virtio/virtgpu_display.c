@@ -28,6 +28,17 @@
 #define VGPU_FALLBACK_H		768
 
 /*
+ * Refresh rates a mode may have. The emulated vblank runs at the mode's
+ * rate, so a modeline with an absurd clock (a typo, a fuzzer, an overflow
+ * of htotal * vtotal * vscan) would otherwise make a frame last minutes or
+ * nanoseconds, and every flip, vblank wait and commit with it. Real panels
+ * fall in this range with room to spare on both sides.
+ */
+#define VGPU_MIN_REFRESH_HZ	10
+#define VGPU_MAX_REFRESH_HZ	1000
+#define VGPU_DEFAULT_HZ		60
+
+/*
  * Vertical blanking. The host has no vblank interrupt, yet compositors pace
  * themselves on vblank events and page-flip completion. Each CRTC has a
  * grid of vblank times, one every frame period of its mode from the moment
@@ -48,6 +59,36 @@
  * primary plane's buffer (vgpu_primary_async_check()), otherwise in
  * vgpu_crtc_atomic_flush().
  */
+/*
+ * Frame period of @mode in nanoseconds, from the modeline itself rather
+ * than 1 / rounded refresh rate: clients measure vblank intervals against
+ * the modeline. Interlaced modes scan out two fields per frame, doublescan
+ * and vscan repeat lines. 0 when the period is outside the refresh range.
+ */
+static u64 vgpu_mode_frame_ns(const struct drm_display_mode *mode)
+{
+	u64 lines = mode->vtotal;
+	u64 ns;
+
+	if (mode->clock <= 0 || mode->htotal <= 0 || mode->vtotal <= 0)
+		return 0;
+	if (mode->flags & DRM_MODE_FLAG_DBLSCAN)
+		lines *= 2;
+	if (mode->vscan > 1)
+		lines *= mode->vscan;
+	/*
+	 * The clock is in kHz. Up to 2^49 pixels a frame: the product with
+	 * 10^6 needs more than 64 bits.
+	 */
+	ns = mul_u64_u32_div(lines * mode->htotal, 1000000, mode->clock);
+	if (mode->flags & DRM_MODE_FLAG_INTERLACE)
+		ns /= 2;
+	if (ns < NSEC_PER_SEC / VGPU_MAX_REFRESH_HZ ||
+	    ns > NSEC_PER_SEC / VGPU_MIN_REFRESH_HZ)
+		return 0;
+	return ns;
+}
+
 static ktime_t vgpu_vblank_floor(struct vgpu_output *out, ktime_t t)
 {
 	s64 since = ktime_to_ns(ktime_sub(t, out->vblank_epoch));
@@ -132,18 +173,11 @@ static const struct drm_crtc_funcs vgpu_crtc_funcs = {
 static void vgpu_crtc_atomic_enable(struct drm_crtc *crtc,
 				    struct vgpu_atomic_state *state)
 {
-	const struct drm_display_mode *mode = &crtc->state->adjusted_mode;
 	struct vgpu_output *out = crtc_to_output(crtc);
+	u64 frame_ns = vgpu_mode_frame_ns(&crtc->state->adjusted_mode);
 
-	/*
-	 * The exact frame time of the modeline, not 1 / rounded refresh
-	 * rate: clients measure vblank intervals against the modeline.
-	 */
-	if (mode->clock > 0 && mode->htotal > 0 && mode->vtotal > 0)
-		out->frame_ns = div_u64((u64)mode->htotal * mode->vtotal *
-					1000000, mode->clock);
-	else
-		out->frame_ns = div_u64(NSEC_PER_SEC, 60);
+	/* vgpu_crtc_mode_valid() let only modes with a period through. */
+	out->frame_ns = frame_ns ?: NSEC_PER_SEC / VGPU_DEFAULT_HZ;
 	out->vblank_epoch = ktime_get();
 	drm_crtc_vblank_on(crtc);
 }
@@ -180,7 +214,22 @@ static void vgpu_crtc_atomic_flush(struct drm_crtc *crtc,
 	spin_unlock_irq(&crtc->dev->event_lock);
 }
 
+/*
+ * Every mode a client sets comes through here, not only the probed ones,
+ * so a bogus user modeline fails the atomic check with EINVAL.
+ */
+static enum drm_mode_status
+vgpu_crtc_mode_valid(struct drm_crtc *crtc, const struct drm_display_mode *mode)
+{
+	if (mode->clock <= 0)
+		return MODE_CLOCK_LOW;
+	if (!vgpu_mode_frame_ns(mode))
+		return MODE_BAD_VVALUE;
+	return MODE_OK;
+}
+
 static const struct drm_crtc_helper_funcs vgpu_crtc_helper_funcs = {
+	.mode_valid = vgpu_crtc_mode_valid,
 	.atomic_enable = vgpu_crtc_atomic_enable,
 	.atomic_disable = vgpu_crtc_atomic_disable,
 	.atomic_flush = vgpu_crtc_atomic_flush,
@@ -208,7 +257,8 @@ static int vgpu_connector_get_modes(struct drm_connector *connector)
 
 	/* What the host window is now comes first. */
 	if (width && height) {
-		mode = drm_cvt_mode(connector->dev, width, height, 60,
+		mode = drm_cvt_mode(connector->dev, width, height,
+				    VGPU_DEFAULT_HZ,
 				    false, false, false);
 		if (mode) {
 			mode->type |= DRM_MODE_TYPE_PREFERRED;
@@ -263,7 +313,7 @@ static int vgpu_output_init(struct vgpu_device *vgdev, unsigned int index)
 	int ret;
 
 	out->index = index;
-	out->frame_ns = div_u64(NSEC_PER_SEC, 60);
+	out->frame_ns = NSEC_PER_SEC / VGPU_DEFAULT_HZ;
 	vgpu_hrtimer_setup(&out->vblank_timer, vgpu_vblank_tick, CLOCK_MONOTONIC,
 			   HRTIMER_MODE_REL);
 

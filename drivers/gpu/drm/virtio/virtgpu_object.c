@@ -301,7 +301,11 @@ int vgpu_bo_create_2d(struct vgpu_device *vgdev, struct vgpu_bo *bo,
  * @dev: the DRM device
  * @args: the request
  *
- * Only 32 bpp: that is what the host scans out.
+ * Only 32 bpp: that is what the host scans out. The size is not bounded
+ * by the largest scanout: a dumb buffer may be larger than any mode (a
+ * client's staging buffer, or IGT's probe for the largest allocation), and
+ * ADDFB and the atomic check hold the scanout limits. The DRM core has
+ * already refused a size that overflows 32 bits.
  *
  * Context: process context.
  * Return: 0 or a negative errno.
@@ -316,9 +320,6 @@ int vgpu_dumb_create(struct drm_file *file, struct drm_device *dev,
 	int ret;
 
 	if (args->bpp != 32 || !args->width || !args->height)
-		return -EINVAL;
-	if (args->width > dev->mode_config.max_width ||
-	    args->height > dev->mode_config.max_height)
 		return -EINVAL;
 
 	pitch = args->width * 4;
