@@ -20,12 +20,12 @@ endif
 
 VGPU := tests/vgpu.sh
 
-.PHONY: help run check expect roots module W1 sparse checkpatch build-checks \
+.PHONY: help run check check-full expect roots module W1 sparse checkpatch build-checks \
 	c-tests guest clean clean-cache bench dkms-install dkms-uninstall
 
 help:
 	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
-	@echo "Other targets: expect roots module W1 sparse checkpatch build-checks c-tests bench"
+	@echo "Other targets: check-full expect roots module W1 sparse checkpatch build-checks c-tests bench"
 	@echo "               dkms-install dkms-uninstall (on the machine that runs the driver)"
 	@echo "               guest CONFIG=<2d|2d-dual|virgl|virgl-blob|venus> clean clean-cache"
 
@@ -34,6 +34,10 @@ run:
 
 check:
 	$(VGPU) check
+
+# make check plus the IGT subtests it leaves out for time (tests/igt-full.list).
+check-full:
+	$(VGPU) check-full
 
 expect:
 	$(VGPU) expect

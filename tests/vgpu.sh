@@ -5,6 +5,8 @@
 #   vgpu.sh roots                     build (or reuse) the host root and guest image
 #   vgpu.sh build CHECK...            module W1 sparse checkpatch c
 #   vgpu.sh check                     build checks + all configs vs expectations
+#   vgpu.sh check-full                the same, plus tests/igt-full.list (the
+#                                     IGT subtests check leaves out for time)
 #   vgpu.sh expect                    record tests/expect/<config>.distro
 #   vgpu.sh run                       the virgl demo (eglinfo, kmscube, screendump)
 #   vgpu.sh guest CONFIG [RUNLIST]    one guest with the selected driver
@@ -23,7 +25,9 @@ read -r -a CFGS <<<"$CONFIGS"
 DRIVER="${DRIVER:-ours}"
 KO=drivers/gpu/drm/virtio/virtio-gpu.ko
 # The guest's own hard limit; the run-list's watchdogs are far below it.
+# check-full's longer run-list gets a longer one (set in main()).
 GUEST_TIMEOUT="${VGPU_GUEST_TIMEOUT:-1500}"
+FULL=0
 
 T_START=$SECONDS
 timing() { # timing LABEL SECONDS
@@ -49,7 +53,11 @@ roots() {
 
 # Full run-list: our C tests (every program in PROGS of tests/c/Makefile, in
 # that order), a short glmark2, the reload and unplug tests, piglit (virgl
-# configs only, tests/guest/piglit.list; 60 s per test), then IGT.
+# configs only, tests/guest/piglit.list; 60 s per test), then IGT, and for
+# check-full the subtests of tests/igt-full.list after all of it.
+igt_lines() {
+    sed -e 's/#.*//' -e '/^[[:space:]]*$/d' -e 's/^/igt /' "$1"
+}
 make_runlist() {
     local p
     {
@@ -61,7 +69,9 @@ make_runlist() {
         echo "sh reload timeout=300"
         echo "sh unplug timeout=120"
         echo "sh piglit timeout=900 60"
-        sed -e 's/#.*//' -e '/^[[:space:]]*$/d' -e 's/^/igt /' tests/igt.list
+        igt_lines tests/igt.list
+        [ "$FULL" = 1 ] && igt_lines tests/igt-full.list
+        true
     } >"$1"
 }
 
@@ -150,8 +160,12 @@ main() {
             echo "$passes passed, $fails failed"
             [ "$fails" -eq 0 ]
             ;;
-        check)
-            new_rundir "check-$DRIVER"
+        check|check-full)
+            if [ "$cmd" = check-full ]; then
+                FULL=1
+                GUEST_TIMEOUT="${VGPU_GUEST_TIMEOUT:-5400}"
+            fi
+            new_rundir "$cmd-$DRIVER"
             roots
             if [ "$DRIVER" = ours ]; then
                 # A stale .ko must not stand in for a build that now fails.
