@@ -36,6 +36,8 @@ static const char *const vgpu_stat_names[VGPU_STAT_COUNT] = {
 	[VGPU_STAT_DEFERRED] = "deferred",
 	[VGPU_STAT_DEFER_WAIT] = "deferred_wait",
 	[VGPU_STAT_RIDERS] = "riders",
+	[VGPU_STAT_KMS_FENCE_WAIT] = "kms_fence_wait",
+	[VGPU_STAT_KMS_FENCE_ORDERED] = "kms_fence_ordered",
 };
 
 static const char *const vgpu_cmd_names[VGPU_CMD_TYPE_SLOTS] = {

@@ -78,6 +78,8 @@ enum vgpu_stat {
 	VGPU_STAT_DEFERRED,		/* commands queued behind foreign fences */
 	VGPU_STAT_DEFER_WAIT,		/* ioctls that slept until they were sent */
 	VGPU_STAT_RIDERS,		/* SUBMIT_3Ds carried inside another */
+	VGPU_STAT_KMS_FENCE_WAIT,	/* plane fences a commit waits for */
+	VGPU_STAT_KMS_FENCE_ORDERED,	/* plane fences queued behind instead */
 	VGPU_STAT_COUNT
 };
 
@@ -261,6 +263,12 @@ struct vgpu_fence {
 	const void *owner;
 	/** @event: DRM event to post when signalled, or NULL. */
 	struct drm_pending_event *event;
+	/**
+	 * @host_inline: the host does the fenced work while it processes
+	 * the command, before it reads the next one of the control queue
+	 * (see "DOC: present ordering" in virtgpu_plane.c).
+	 */
+	bool host_inline;
 };
 
 /**
@@ -281,6 +289,7 @@ struct vgpu_fence_ctx {
 struct vgpu_fence *vgpu_fence_alloc(struct vgpu_device *vgdev, u64 timeline,
 				    u32 ring_idx, bool use_ring, bool deferred);
 bool vgpu_fence_ordered(struct dma_fence *f, u64 timeline, const void *owner);
+bool vgpu_fence_precedes_ctrl(struct vgpu_device *vgdev, struct dma_fence *f);
 void vgpu_fence_emit(struct vgpu_device *vgdev, struct virtio_gpu_ctrl_hdr *hdr,
 		     struct vgpu_fence *fence);
 void vgpu_fence_complete(struct vgpu_device *vgdev, struct vgpu_fence *fence,

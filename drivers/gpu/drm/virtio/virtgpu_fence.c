@@ -123,6 +123,32 @@ bool vgpu_fence_ordered(struct dma_fence *f, u64 timeline, const void *owner)
 }
 
 /**
+ * vgpu_fence_precedes_ctrl() - is @f's work done before later control
+ * commands are processed?
+ * @vgdev: the device
+ * @f: any dma-fence
+ *
+ * True for an emitted fence of @vgdev whose work the host does inline
+ * (@host_inline): its command is in the ring or the backlog, so the host
+ * processes it, and finishes its work, before any control command
+ * submitted after this call.
+ *
+ * Context: any. A stale seqno of 0 only makes the answer false, which is
+ * safe.
+ * Return: true when a control command submitted now needs no wait for @f.
+ */
+bool vgpu_fence_precedes_ctrl(struct vgpu_device *vgdev, struct dma_fence *f)
+{
+	struct vgpu_fence *fence;
+
+	if (vgpu_fence_ops_of(f) != &vgpu_fence_ops)
+		return false;
+	fence = container_of(f, struct vgpu_fence, base);
+	return fence->vgdev == vgdev && fence->host_inline &&
+	       READ_ONCE(f->seqno);
+}
+
+/**
  * vgpu_fence_emit() - give a fence its id and put it in a command header
  * @vgdev: the device
  * @hdr: header of the command that carries the fence

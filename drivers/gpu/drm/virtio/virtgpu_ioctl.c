@@ -238,6 +238,8 @@ static int vgpu_transfer(struct drm_device *dev, struct drm_file *file,
 				 false);
 	if (!fence)
 		goto out_put;
+	/* Both QEMU devices copy the data while they process the command. */
+	fence->host_inline = true;
 
 	/*
 	 * Fence the object before the command goes out, so that a WAIT

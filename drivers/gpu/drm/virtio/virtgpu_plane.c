@@ -5,6 +5,7 @@
  * Copyright 2026 The virtio-gpu-ng authors
  */
 
+#include <linux/dma-fence-unwrap.h>
 #include <linux/dma-resv.h>
 
 #include <drm/drm_atomic.h>
@@ -33,6 +34,9 @@ static const u32 vgpu_primary_formats[] = {
 static const u32 vgpu_cursor_formats[] = {
 	DRM_FORMAT_ARGB8888,
 };
+
+/* Longest wait of an async flip for a fence that came after its check. */
+#define VGPU_ASYNC_FENCE_TIMEOUT	(HZ / 10)
 
 static const u64 vgpu_modifiers[] = {
 	DRM_FORMAT_MOD_LINEAR,
@@ -159,6 +163,115 @@ static void vgpu_primary_atomic_update(struct drm_plane *plane,
 			  drm_atomic_crtc_needs_modeset(new->crtc->state));
 }
 
+/**
+ * DOC: present ordering
+ *
+ * A frame rendered by a virgl context reaches the screen through three
+ * commands on the control queue: the frame's SUBMIT_3D, then SET_SCANOUT
+ * and RESOURCE_FLUSH of its buffer from the KMS commit. The atomic helpers
+ * would make the commit wait on the CPU for the buffer's fences (the
+ * implicit fence EXECBUFFER left in its reservation, or the client's
+ * IN_FENCE_FD) before queuing the scanout commands: the submission then
+ * leaves alone, the host answers it with an interrupt, and the scanout
+ * commands pay a notification and an interrupt of their own. Two VM exits
+ * per frame where one would do.
+ *
+ * The host gives a stronger order than the wait assumes. QEMU takes the
+ * control queue's commands in ring order and runs each to its end, in one
+ * thread, before it starts the next; a fenced command only has its answer
+ * held back. For SUBMIT_3D of a virgl context that end is: virglrenderer
+ * has decoded the stream and issued all its GL calls in the context's GL
+ * context, and the fence it creates right after flushes them to the GL
+ * driver. A TRANSFER has copied its data (glTexSubImage2D on the virgl
+ * device, a memcpy on the 2D one). SET_SCANOUT and RESOURCE_FLUSH come
+ * later, and the display draws the resource's texture with GL calls issued
+ * later still, in QEMU's own context, which shares the texture. That the
+ * draw sees the flushed rendering is the host GL driver's implicit
+ * synchronisation of shared objects: llvmpipe runs all contexts' flushed
+ * work through one rasterizer queue in order, and GPU drivers order
+ * submissions that touch the same buffer. The in-tree driver relies on
+ * the same for dumb buffers, whose TRANSFER it never waits for.
+ *
+ * So a fence whose work the host does while processing its command
+ * (&vgpu_fence.host_inline), and whose command is already in the ring or
+ * the backlog (emitted), needs no CPU wait before a KMS commit: the
+ * scanout commands enter the ring behind it, and the commit's single
+ * notification carries the frame and its flip together
+ * (vgpu_fence_precedes_ctrl()).
+ *
+ * Everything else is still waited for on the CPU: fences of other drivers,
+ * fences whose command has not been queued (a deferred EXECBUFFER), and
+ * fences of contexts whose host work runs outside command processing
+ * (venus and other non-virgl context types).
+ *
+ * The host answers the scanout commands as soon as it has processed them,
+ * and the frame's submission once its fence has signalled: two interrupts
+ * per frame, of which only the second tells anybody anything (flip events
+ * come from the emulated vblank). On a 3D device the scanout commands
+ * therefore carry fences too (vgpu_cmd_submit_display()), so that the
+ * host answers them together with the frame.
+ *
+ * The buffer is not rendered into while it is shown: the client renders
+ * into it again only after the next flip's event, and that flip's
+ * commands enter the ring, and so reach the host, before any later
+ * rendering.
+ */
+
+/* Whether every unsignalled part of @fence (array, chain) precedes us. */
+static bool vgpu_fences_precede_ctrl(struct vgpu_device *vgdev,
+				     struct dma_fence *fence)
+{
+	struct dma_fence_unwrap iter;
+	struct dma_fence *f;
+	bool ordered = true;
+
+	/* The walk runs to its end: that drops its reference to a chain. */
+	dma_fence_unwrap_for_each(f, &iter, fence)
+		ordered &= dma_fence_is_signaled(f) ||
+			   vgpu_fence_precedes_ctrl(vgdev, f);
+	return ordered;
+}
+
+/* Drops @state's fence when the commit need not wait for it. */
+static void vgpu_plane_drop_ordered_fence(struct vgpu_device *vgdev,
+					  struct drm_plane_state *state)
+{
+	if (!state->fence || dma_fence_is_signaled(state->fence))
+		return;
+	if (!vgpu_fences_precede_ctrl(vgdev, state->fence)) {
+		vgpu_stat_add(vgdev, VGPU_STAT_KMS_FENCE_WAIT, 1);
+		return;
+	}
+	vgpu_stat_add(vgdev, VGPU_STAT_KMS_FENCE_ORDERED, 1);
+	dma_fence_put(state->fence);
+	state->fence = NULL;
+}
+
+/*
+ * Whether every unsignalled write fence of @resv precedes control commands
+ * submitted now ("DOC: present ordering").
+ */
+static bool vgpu_resv_precedes_ctrl(struct vgpu_device *vgdev,
+				    struct dma_resv *resv)
+{
+	struct dma_resv_iter cursor;
+	struct dma_fence *f;
+	bool ordered = true;
+
+	dma_resv_iter_begin(&cursor, resv, DMA_RESV_USAGE_WRITE);
+	dma_resv_for_each_fence_unlocked(&cursor, f) {
+		if (dma_resv_iter_is_restarted(&cursor))
+			ordered = true;
+		if (!dma_fence_is_signaled(f) &&
+		    !vgpu_fence_precedes_ctrl(vgdev, f)) {
+			ordered = false;
+			break;
+		}
+	}
+	dma_resv_iter_end(&cursor);
+	return ordered;
+}
+
 /*
  * An async (tearing) page flip of the primary plane alone completes as soon
  * as its commands are in the ring, so it needs nothing of the commit
@@ -168,8 +281,8 @@ static void vgpu_primary_atomic_update(struct drm_plane *plane,
  * leaves to a full commit, is whatever a full commit would handle
  * differently: a flip that moves, hides or shows the plane, a CRTC still
  * waiting for a vsync'd flip (the full path answers EBUSY, as it must), and
- * a buffer with unsignalled implicit write fences (the commit worker waits
- * for those; the ioctl should not).
+ * a buffer with unsignalled implicit write fences that the commit worker
+ * would wait for (the ioctl should not).
  */
 static int vgpu_primary_async_check(VGPU_ASYNC_CHECK_ARGS)
 {
@@ -193,10 +306,12 @@ static int vgpu_primary_async_check(VGPU_ASYNC_CHECK_ARGS)
 	if (commit && !try_wait_for_completion(&commit->flip_done))
 		return -EBUSY;
 
-	if (!dma_resv_test_signaled(new->fb->obj[0]->resv,
-				    DMA_RESV_USAGE_WRITE))
+	/* IN_FENCE_FD */
+	if (new->fence &&
+	    !vgpu_fences_precede_ctrl(to_vgdev(plane->dev), new->fence))
 		return -EBUSY;
-	return 0;
+	return vgpu_resv_precedes_ctrl(to_vgdev(plane->dev),
+				       new->fb->obj[0]->resv) ? 0 : -EBUSY;
 }
 
 static void vgpu_primary_async_update(struct drm_plane *plane,
@@ -208,11 +323,14 @@ static void vgpu_primary_async_update(struct drm_plane *plane,
 	struct vgpu_device *vgdev = to_vgdev(plane->dev);
 
 	/*
-	 * prepare_fb() took the buffer's implicit fence after the check; one
-	 * that appeared in between is waited for, as the worker would.
+	 * prepare_fb() kept only a fence that the check did not see: the
+	 * client rendered into the buffer while flipping to it. The ioctl
+	 * waits for it, within bounds: the picture is the client's problem,
+	 * a stuck ioctl would be ours.
 	 */
 	if (new->fence)
-		dma_fence_wait(new->fence, false);
+		dma_fence_wait_timeout(new->fence, false,
+				       VGPU_ASYNC_FENCE_TIMEOUT);
 
 	vgpu_primary_show(vgdev, crtc_to_output(cur->crtc), cur, new, false);
 
@@ -260,6 +378,8 @@ static int vgpu_primary_prepare_fb(struct drm_plane *plane,
 	ret = drm_gem_plane_helper_prepare_fb(plane, new);
 	if (ret && vmap)
 		vgpu_primary_vunmap(new->fb);
+	if (!ret)
+		vgpu_plane_drop_ordered_fence(to_vgdev(plane->dev), new);
 	return ret;
 }
 

@@ -596,6 +596,20 @@ static int vgpu_submit_out_syncobjs(struct vgpu_submit *s)
 	return 0;
 }
 
+/*
+ * Whether the host runs this file's streams inline: virgl's are a plain
+ * sequence of commands that the host decodes and issues, one after
+ * another, while it processes SUBMIT_3D, before it reads the next
+ * command of the control queue. Other context types (venus, gfxstream,
+ * native contexts) hand the stream to a renderer that runs on its own.
+ */
+static bool vgpu_ctx_runs_inline(const struct vgpu_file *vfile)
+{
+	return vfile->capset_id == 0 ||
+	       vfile->capset_id == VIRTIO_GPU_CAPSET_VIRGL ||
+	       vfile->capset_id == VIRTIO_GPU_CAPSET_VIRGL2;
+}
+
 static int vgpu_submit_make_fence(struct vgpu_submit *s)
 {
 	struct drm_virtgpu_execbuffer *args = s->args;
@@ -607,6 +621,7 @@ static int vgpu_submit_make_fence(struct vgpu_submit *s)
 	if (!s->fence)
 		return -ENOMEM;
 	s->fence->owner = vfile;
+	s->fence->host_inline = vgpu_ctx_runs_inline(vfile);
 
 	if (ring && vfile->poll_rings & BIT_ULL(args->ring_idx)) {
 		struct {
@@ -646,28 +661,25 @@ static int vgpu_submit_build(struct vgpu_submit *s)
 	int ret;
 
 	/*
-	 * Two kinds of submission leave at once instead of with the batch.
 	 * Venus rings live in shared memory: its userspace polls what the
 	 * host writes there instead of waiting on our fences, so its
-	 * doorbells must not wait. And a caller that asks for a sync_file
-	 * is about to wait on it or hand it to a compositor (end of frame):
-	 * the notification would follow within microseconds anyway.
+	 * doorbells leave at once instead of with the batch. Everything else
+	 * waits for the batch, a sync_file too: whoever waits on it or polls
+	 * it makes it leave (vgpu_fence_enable_signaling()), and a page flip
+	 * of the frame it ends takes it along with the flip's own commands.
 	 */
-	urgent = s->vfile->capset_id == VIRTIO_GPU_CAPSET_VENUS ||
-		 s->args->flags & VIRTGPU_EXECBUF_FENCE_FD_OUT;
+	urgent = s->vfile->capset_id == VIRTIO_GPU_CAPSET_VENUS;
 	s->cmd = vgpu_cmd_new_submit_3d(s->vgdev, s->vfile->ctx_id, s->stream,
 					s->args->size, urgent);
 	if (!s->cmd)
 		return -ENOMEM;
 	/*
 	 * Later submissions may ride in this one only where the host reads
-	 * a stream as a plain sequence of commands, run one after another:
-	 * virgl's. Other context types may take one command per request
-	 * (gfxstream does), and urgent ones leave before anything could.
+	 * a stream as a plain sequence of commands, run one after another.
+	 * Other context types may take one command per request (gfxstream
+	 * does), and urgent ones leave before anything could.
 	 */
-	if (!urgent && (s->vfile->capset_id == 0 ||
-			s->vfile->capset_id == VIRTIO_GPU_CAPSET_VIRGL ||
-			s->vfile->capset_id == VIRTIO_GPU_CAPSET_VIRGL2))
+	if (!urgent && vgpu_ctx_runs_inline(s->vfile))
 		vgpu_cmd_allow_riders(s->cmd);
 	vgpu_cmd_attach_objs(s->cmd, s->objs, s->nr_objs);
 	s->stream = NULL;

@@ -30,12 +30,13 @@
  *
  * - someone needs a result: a synchronous caller (vgpu_cmd_submit_wait()),
  *   a submission of a context whose userspace polls shared memory rather
- *   than fences (venus), an EXECBUFFER that asks for a sync_file,
- *   a fence that anybody waits on or polls (the dma-fence core calls our
- *   enable_signaling hook for dma_fence_wait(), sync_file poll, syncobj
- *   waits and implicit-fence waits; a fence that already has a waiter when
- *   it is emitted makes its command urgent), a busy WAIT NOWAIT, an mmap()
- *   that needs map info, the end of every KMS commit;
+ *   than fences (venus), a fence that anybody waits on or polls (the
+ *   dma-fence core calls our enable_signaling hook for dma_fence_wait(),
+ *   sync_file poll, syncobj waits and implicit-fence waits; a fence that
+ *   already has a waiter when it is emitted makes its command urgent), a
+ *   busy WAIT NOWAIT, an mmap() that needs map info, the end of every KMS
+ *   commit (which takes the frame's submission along: "DOC: present
+ *   ordering" in virtgpu_plane.c);
  * - @notify_batch commands are waiting;
  * - the ring is nearly full;
  * - and otherwise when the hrtimer armed by the first waiting command
