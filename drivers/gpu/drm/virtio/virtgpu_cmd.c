@@ -32,6 +32,32 @@ static struct vgpu_cmd *vgpu_cmd_new_req(struct vgpu_device *vgdev, u32 type,
 	return cmd;
 }
 
+/*
+ * Submits a command of a KMS update (upload, scanout, flush). On a 3D
+ * device it carries a fence of the kernel timeline although nobody waits
+ * for it: the host then holds its answer back until the GL work before
+ * it is done, and answers it together with the frame's own fenced
+ * submission, which costs one interrupt a frame instead of two. Where
+ * the fence cannot be had, the command goes without.
+ */
+static int vgpu_cmd_submit_display(struct vgpu_device *vgdev,
+				   struct vgpu_cmd *cmd)
+{
+	struct vgpu_fence *fence = NULL;
+	int ret;
+
+	if (vgdev->has_virgl) {
+		fence = vgpu_fence_alloc(vgdev, vgdev->fences.kernel_ctx, 0,
+					 false, false);
+		if (fence)
+			fence->host_inline = true;
+	}
+	ret = vgpu_cmd_submit(vgdev, cmd, fence);
+	if (fence)
+		dma_fence_put(&fence->base);
+	return ret;
+}
+
 /**
  * vgpu_cmd_create_2d() - RESOURCE_CREATE_2D for @bo
  * @vgdev: the device
@@ -184,7 +210,7 @@ int vgpu_cmd_set_scanout(struct vgpu_device *vgdev, u32 scanout, u32 res_id,
 	req->scanout_id = cpu_to_le32(scanout);
 	req->resource_id = cpu_to_le32(res_id);
 	vgpu_rect_set(&req->r, x, y, w, h);
-	return vgpu_cmd_submit(vgdev, cmd, NULL);
+	return vgpu_cmd_submit_display(vgdev, cmd);
 }
 
 /**
@@ -210,7 +236,7 @@ int vgpu_cmd_flush(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 		return -ENOMEM;
 	req->resource_id = cpu_to_le32(bo->res_id);
 	vgpu_rect_set(&req->r, x, y, w, h);
-	return vgpu_cmd_submit(vgdev, cmd, NULL);
+	return vgpu_cmd_submit_display(vgdev, cmd);
 }
 
 /**
@@ -240,6 +266,8 @@ int vgpu_cmd_transfer_2d(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 	req->resource_id = cpu_to_le32(bo->res_id);
 	req->offset = cpu_to_le64(offset);
 	vgpu_rect_set(&req->r, x, y, w, h);
+	if (!fence)
+		return vgpu_cmd_submit_display(vgdev, cmd);
 	return vgpu_cmd_submit(vgdev, cmd, fence);
 }
 
