@@ -143,9 +143,10 @@ if [ ! -s "$out/results.txt" ]; then
 fi
 
 # --- screendump checks ----------------------------------------------------------
-# The guest asks for one with "VGPU-SCREENDUMP NAME crc=... test=TEST" on its
-# console; qemu-watch.py leaves its verdict in screendump-checks.txt. Stop
-# the watcher first so that no verdict is still being written.
+# The guest asks for one with "VGPU-SCREENDUMP NAME crc=... test=TEST" (or
+# colour=RRGGBB instead of crc=) on its console; qemu-watch.py leaves its
+# verdict in screendump-checks.txt. Stop the watcher first so that no
+# verdict is still being written.
 if [ -n "$watch_pid" ]; then
     kill "$watch_pid" 2>/dev/null || true
     wait "$watch_pid" 2>/dev/null || true
@@ -186,7 +187,7 @@ screendump_result() { # screendump_result TEST CHECK-LINE
     esac
 }
 tr -d '\r' <"$out/serial.log" |
-    sed -n 's/^.*VGPU-SCREENDUMP \([^ ]*\) .*crc=.* test=\([^ ]*\).*$/\2 \1/p' | sort -u |
+    sed -n 's/^.*VGPU-SCREENDUMP \([^ ]*\) .*\(crc\|colour\)=.* test=\([^ ]*\).*$/\3 \1/p' | sort -u |
     while read -r test name; do
         screendump_result "$test" "$(awk -v t="$test" -v n="$name" '$1 == t && $2 == n' \
             "$out/screendump-checks.txt" 2>/dev/null | tail -n 1)"

@@ -12,6 +12,14 @@ result goes into OUTDIR/screendump-checks.txt, one line per check:
   TEST NAME error expected=X age=S hold=S error=TEXT
 where age bounds how long after the guest's line the dump was complete, and
 run-guest.sh turns it into a result line. The dump is kept as NAME.png.
+"VGPU-SCREENDUMP NAME colour=RRGGBB hold_ms=MS test=TEST" asks whether the
+screen shows that solid colour (never black): the most common colour of the
+dump other than black must be within a few steps of it, on at least a
+twentieth of the pixels. Where QEMU cannot dump a GL scanout the Xvfb
+screen is checked instead: there the guest's screen is the gtk window on a
+black background, scaled, which a solid colour survives. Its line has the
+same form, got= being that most common colour and share= the expected
+colour's share of all pixels.
 "VGPU-PANIC-CHECK grey=RRGGBB" starts drm_panic's check: a dump now (the
 screen should be that flat colour), and another once the kernel has
 panicked (it should show the panic screen instead). The verdict's numbers
@@ -78,24 +86,7 @@ def xwd_to_png(xwd_path, png_path):
     Used when QEMU cannot screendump a GL scanout: the gtk window on the
     Xvfb screen shows the same picture.
     """
-    with open(xwd_path, "rb") as f:
-        data = f.read()
-    hdr = struct.unpack(">25I", data[:100])
-    header_size, width, height = hdr[0], hdr[4], hdr[5]
-    byte_order, bpp, bpl, ncolors = hdr[7], hdr[11], hdr[12], hdr[19]
-    if bpp != 32:
-        raise ValueError("unsupported XWD bpp %d" % bpp)
-    off = header_size + ncolors * 12
-    fmt = "<" if byte_order == 0 else ">"
-    rows = []
-    for y in range(height):
-        row = data[off + y * bpl: off + y * bpl + width * 4]
-        px = struct.unpack(fmt + "%dI" % width, row)
-        out = bytearray()
-        for p in px:
-            out += bytes(((p >> 16) & 255, (p >> 8) & 255, p & 255))
-        rows.append(bytes(out))
-    write_png(png_path, width, height, rows)
+    write_png(png_path, *xwd_rows(xwd_path))
 
 
 def read_ppm(path):
@@ -149,6 +140,82 @@ def check_dump(f, outdir, name, want, since):
         got = "%08x" % crc
     return "%s %s expected=%s got=%s dump=%dx%d %s" % (
         head, "match" if got == expected else "mismatch", expected, got, dw, dh, tail)
+
+
+COLOUR_SHARE_MIN = 0.05   # of the dump's pixels, for a colour check
+COLOUR_TOLERANCE = 8      # per channel: scaling and dithering blur edges
+
+
+def xwd_rows(xwd_path):
+    """Returns (width, height, rows of RGB bytes) of Xvfb's XWD screen."""
+    with open(xwd_path, "rb") as f:
+        data = f.read()
+    hdr = struct.unpack(">25I", data[:100])
+    header_size, width, height = hdr[0], hdr[4], hdr[5]
+    byte_order, bpp, bpl, ncolors = hdr[7], hdr[11], hdr[12], hdr[19]
+    if bpp != 32:
+        raise ValueError("unsupported XWD bpp %d" % bpp)
+    off = header_size + ncolors * 12
+    fmt = "<" if byte_order == 0 else ">"
+    rows = []
+    for y in range(height):
+        px = struct.unpack(fmt + "%dI" % width,
+                           data[off + y * bpl: off + y * bpl + width * 4])
+        out = bytearray()
+        for p in px:
+            out += bytes(((p >> 16) & 255, (p >> 8) & 255, p & 255))
+        rows.append(bytes(out))
+    return width, height, rows
+
+
+def near(px, want):
+    return all(abs(px[c] - want[c]) <= COLOUR_TOLERANCE for c in range(3))
+
+
+def colour_match(rows, want):
+    """(share of pixels near WANT, most common colour but black as RRGGBB)."""
+    n = n_near = 0
+    hist = {}
+    for row in rows[::4]:
+        for i in range(0, len(row), 12):
+            px = row[i:i + 3]
+            n += 1
+            if px != b"\0\0\0":
+                hist[px] = hist.get(px, 0) + 1
+            n_near += near(px, want)
+    top = max(hist, key=hist.get) if hist else b"\0\0\0"
+    return n_near / max(n, 1), top
+
+
+def check_colour(f, outdir, name, want, since):
+    """Checks that the screen shows the solid colour the guest named."""
+    ppm = os.path.join(outdir, name + ".ppm")
+    test = want.get("test", name)
+    expected = want.get("colour", "?").lower()
+    hold = int(want.get("hold_ms", "0")) / 1000
+    head = "%s %s" % (test, name)
+    r = cmd(f, "screendump", filename=ppm, format="ppm")
+    xwd = os.environ.get("VGPU_XWD")
+    try:
+        if "return" in r:
+            w, h, rows = read_ppm(ppm)
+            os.unlink(ppm)
+        elif xwd and os.path.exists(xwd):
+            w, h, rows = xwd_rows(xwd)
+        else:
+            raise ValueError(r["error"].get("desc", "?").replace(" ", "_"))
+        age = time.time() - since
+        write_png(os.path.join(outdir, name + ".png"), w, h, rows)
+        want_px = bytes.fromhex(expected)
+        share, top = colour_match(rows, want_px)
+    except (OSError, ValueError, KeyError) as e:
+        age = time.time() - since
+        return "%s error expected=%s age=%.2f hold=%.2f error=%s" % (
+            head, expected, age, hold, e)
+    ok = share >= COLOUR_SHARE_MIN and near(top, want_px)
+    return "%s %s expected=%s got=%s share=%.3f dump=%dx%d age=%.2f hold=%.2f" % (
+        head, "match" if ok else "mismatch", expected, top.hex(), share, w, h,
+        age, hold)
 
 
 def colour_shares(rows, grey):
@@ -239,7 +306,13 @@ def main():
             elif panic and panic.panicked is None and "Kernel panic" in line:
                 panic.panicked = time.time()
             m = re.search(r"VGPU-SCREENDUMP (\S+)(.*)", line)
-            if m and "crc=" in m.group(2) and "test=" in m.group(2):
+            if m and "colour=" in m.group(2) and "test=" in m.group(2):
+                res = check_colour(f, outdir, m.group(1),
+                                   dict(re.findall(r"(\w+)=(\S+)", m.group(2))), last_read)
+                with open(os.path.join(outdir, "screendump-checks.txt"), "a") as out:
+                    out.write(res + "\n")
+                print("colour check: %s" % res, file=sys.stderr, flush=True)
+            elif m and "crc=" in m.group(2) and "test=" in m.group(2):
                 res = check_dump(f, outdir, m.group(1),
                                  dict(re.findall(r"(\w+)=(\S+)", m.group(2))), last_read)
                 with open(os.path.join(outdir, "screendump-checks.txt"), "a") as out:

@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: MIT
+/*
+ * present: the render-then-flip loop of a GL client on KMS, checked from
+ * the host. Mesa (virgl) renders each frame into a GBM buffer, a solid
+ * colour of its own, and the frame is page-flipped to with the buffer's
+ * implicit fence, as kmscube and compositors do. Runs of quick frames end
+ * in a frame that is held while the host captures the display and checks
+ * that it shows that frame's colour (kms/... style screendump check,
+ * "colour=" instead of "crc="). A frame shown before its rendering was
+ * done, or a flip that overtook its frame, shows the colour of an older
+ * frame instead.
+ *
+ * Needs the virgl device: on the others (no 3D, or Mesa falling back to
+ * software rendering, which would not go through the driver) it skips.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <EGL/egl.h>
+#include <EGL/eglext.h>
+#include <GLES2/gl2.h>
+#include <gbm.h>
+#include <xf86drm.h>
+#include <xf86drmMode.h>
+#include <drm_fourcc.h>
+
+#include "vgpu_drm.h"
+#include "vgpu_test.h"
+
+/* Frames flipped as fast as they come, then one held for the host. */
+#define RUN_FRAMES	12
+#define CHECKS		4
+#define HOLD_MS		1500
+
+static const uint32_t palette[] = {
+	0xff0000, 0x00ff00, 0x0000ff, 0xffff00, 0xff00ff, 0x00ffff,
+	0x804000, 0x008040, 0x400080,
+};
+#define NCOLOURS (sizeof(palette) / sizeof(palette[0]))
+
+struct kms {
+	int fd;
+	uint32_t conn, crtc;
+	drmModeModeInfo mode;
+};
+
+struct gl {
+	struct gbm_device *gbm;
+	struct gbm_surface *surf;
+	EGLDisplay dpy;
+	EGLContext ctx;
+	EGLSurface egl_surf;
+};
+
+static int find_output(struct kms *k, char *why, size_t len)
+{
+	drmModeResPtr res = drmModeGetResources(k->fd);
+	int i, found = 0;
+
+	if (!res) {
+		snprintf(why, len, "drmModeGetResources: %s", strerror(errno));
+		return 0;
+	}
+	for (i = 0; i < res->count_connectors && !found; i++) {
+		drmModeConnectorPtr c = drmModeGetConnector(k->fd,
+							    res->connectors[i]);
+		drmModeEncoderPtr e;
+
+		if (!c)
+			continue;
+		if (c->connection == DRM_MODE_CONNECTED && c->count_modes &&
+		    c->count_encoders) {
+			e = drmModeGetEncoder(k->fd, c->encoders[0]);
+			if (e) {
+				int j;
+
+				for (j = 0; j < res->count_crtcs; j++)
+					if (e->possible_crtcs & (1u << j))
+						break;
+				if (j < res->count_crtcs) {
+					k->crtc = res->crtcs[j];
+					k->conn = c->connector_id;
+					k->mode = c->modes[0];
+					found = 1;
+				}
+				drmModeFreeEncoder(e);
+			}
+		}
+		drmModeFreeConnector(c);
+	}
+	drmModeFreeResources(res);
+	if (!found)
+		snprintf(why, len, "no connected connector with a mode");
+	return found;
+}
+
+static int gl_init(struct gl *g, struct kms *k, char *why, size_t len)
+{
+	static const EGLint cfg_attr[] = {
+		EGL_SURFACE_TYPE, EGL_WINDOW_BIT,
+		EGL_RED_SIZE, 8, EGL_GREEN_SIZE, 8, EGL_BLUE_SIZE, 8,
+		EGL_ALPHA_SIZE, 0,
+		EGL_RENDERABLE_TYPE, EGL_OPENGL_ES2_BIT,
+		EGL_NONE,
+	};
+	static const EGLint ctx_attr[] = {
+		EGL_CONTEXT_CLIENT_VERSION, 2, EGL_NONE,
+	};
+	EGLConfig cfgs[64], cfg = NULL;
+	EGLint n = 0, i, vid;
+
+	g->gbm = gbm_create_device(k->fd);
+	if (!g->gbm) {
+		snprintf(why, len, "gbm_create_device failed");
+		return 0;
+	}
+	g->surf = gbm_surface_create(g->gbm, k->mode.hdisplay,
+				     k->mode.vdisplay, GBM_FORMAT_XRGB8888,
+				     GBM_BO_USE_SCANOUT | GBM_BO_USE_RENDERING);
+	if (!g->surf) {
+		snprintf(why, len, "gbm_surface_create: %s", strerror(errno));
+		return 0;
+	}
+	g->dpy = eglGetPlatformDisplay(EGL_PLATFORM_GBM_KHR, g->gbm, NULL);
+	if (g->dpy == EGL_NO_DISPLAY || !eglInitialize(g->dpy, NULL, NULL)) {
+		snprintf(why, len, "no EGL display on GBM (0x%x)", eglGetError());
+		return 0;
+	}
+	eglBindAPI(EGL_OPENGL_ES_API);
+	if (!eglChooseConfig(g->dpy, cfg_attr, cfgs, 64, &n))
+		n = 0;
+	/* The config whose visual is the surface's format. */
+	for (i = 0; i < n && !cfg; i++)
+		if (eglGetConfigAttrib(g->dpy, cfgs[i], EGL_NATIVE_VISUAL_ID,
+				       &vid) && vid == GBM_FORMAT_XRGB8888)
+			cfg = cfgs[i];
+	if (!cfg) {
+		snprintf(why, len, "no EGL config for XRGB8888 (%d configs)", n);
+		return 0;
+	}
+	g->ctx = eglCreateContext(g->dpy, cfg, EGL_NO_CONTEXT, ctx_attr);
+	g->egl_surf = eglCreateWindowSurface(g->dpy, cfg,
+					     (EGLNativeWindowType)g->surf, NULL);
+	if (g->ctx == EGL_NO_CONTEXT || g->egl_surf == EGL_NO_SURFACE ||
+	    !eglMakeCurrent(g->dpy, g->egl_surf, g->egl_surf, g->ctx)) {
+		snprintf(why, len, "EGL context or surface: 0x%x", eglGetError());
+		return 0;
+	}
+	return 1;
+}
+
+static void gl_fini(struct gl *g)
+{
+	if (g->dpy != EGL_NO_DISPLAY) {
+		eglMakeCurrent(g->dpy, EGL_NO_SURFACE, EGL_NO_SURFACE,
+			       EGL_NO_CONTEXT);
+		if (g->egl_surf != EGL_NO_SURFACE)
+			eglDestroySurface(g->dpy, g->egl_surf);
+		if (g->ctx != EGL_NO_CONTEXT)
+			eglDestroyContext(g->dpy, g->ctx);
+		eglTerminate(g->dpy);
+	}
+	if (g->surf)
+		gbm_surface_destroy(g->surf);
+	if (g->gbm)
+		gbm_device_destroy(g->gbm);
+}
+
+static void fb_destroy(struct gbm_bo *bo, void *data)
+{
+	uint32_t fb = (uint32_t)(uintptr_t)data;
+
+	drmModeRmFB(gbm_device_get_fd(gbm_bo_get_device(bo)), fb);
+}
+
+/* The framebuffer of @bo, made on first use and kept with the buffer. */
+static uint32_t bo_fb(int fd, struct gbm_bo *bo)
+{
+	uint32_t handles[4] = { gbm_bo_get_handle(bo).u32 };
+	uint32_t pitches[4] = { gbm_bo_get_stride(bo) };
+	uint32_t offsets[4] = { 0 }, fb = 0;
+
+	if (gbm_bo_get_user_data(bo))
+		return (uint32_t)(uintptr_t)gbm_bo_get_user_data(bo);
+	if (drmModeAddFB2(fd, gbm_bo_get_width(bo), gbm_bo_get_height(bo),
+			  DRM_FORMAT_XRGB8888, handles, pitches, offsets,
+			  &fb, 0))
+		return 0;
+	gbm_bo_set_user_data(bo, (void *)(uintptr_t)fb, fb_destroy);
+	return fb;
+}
+
+static void flip_done(int fd, unsigned int seq, unsigned int sec,
+		      unsigned int usec, void *data)
+{
+	(void)fd; (void)seq; (void)sec; (void)usec;
+	*(int *)data = 1;
+}
+
+/* Waits until the flip that was given @done as its user data is done. */
+static int wait_flip(int fd, int *done)
+{
+	drmEventContext ev = {
+		.version = 2,
+		.page_flip_handler = flip_done,
+	};
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	while (!*done) {
+		if (poll(&p, 1, 2000) <= 0)
+			return ETIMEDOUT;
+		if (drmHandleEvent(fd, &ev))
+			return errno;
+	}
+	return 0;
+}
+
+/* The host captures the display while the guest holds the frame. */
+static void request_check(unsigned int idx, uint32_t rgb)
+{
+	char line[160];
+	int con, n;
+
+	con = open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+	if (con < 0) {
+		printf("# /dev/console: %s, no check\n", strerror(errno));
+		return;
+	}
+	n = snprintf(line, sizeof(line),
+		     "VGPU-SCREENDUMP present-%u colour=%06x hold_ms=%d test=present/frame-colour-%u\n",
+		     idx, rgb, HOLD_MS, idx);
+	if (write(con, line, n) != n)
+		printf("# /dev/console: %s\n", strerror(errno));
+	tcdrain(con);
+	close(con);
+	sleep_ms(HOLD_MS);
+}
+
+/*
+ * Renders frame @i and flips to it (a modeset for the first); the buffer
+ * of the frame before goes back to the surface once the flip is done.
+ */
+static int present(struct kms *k, struct gl *g, unsigned int i,
+		   struct gbm_bo **shown, char *why, size_t len)
+{
+	uint32_t rgb = palette[i % NCOLOURS];
+	struct gbm_bo *bo;
+	uint32_t fb;
+	int ret, done = 0;
+
+	glClearColor((rgb >> 16) / 255.0f, ((rgb >> 8) & 255) / 255.0f,
+		     (rgb & 255) / 255.0f, 1.0f);
+	glClear(GL_COLOR_BUFFER_BIT);
+	if (!eglSwapBuffers(g->dpy, g->egl_surf)) {
+		snprintf(why, len, "frame %u: eglSwapBuffers 0x%x", i,
+			 eglGetError());
+		return 0;
+	}
+	bo = gbm_surface_lock_front_buffer(g->surf);
+	fb = bo ? bo_fb(k->fd, bo) : 0;
+	if (!fb) {
+		snprintf(why, len, "frame %u: no framebuffer: %s", i,
+			 strerror(errno));
+		return 0;
+	}
+	if (!*shown) {
+		ret = drmModeSetCrtc(k->fd, k->crtc, fb, 0, 0, &k->conn, 1,
+				     &k->mode) ? errno : 0;
+	} else {
+		ret = drmModePageFlip(k->fd, k->crtc, fb,
+				      DRM_MODE_PAGE_FLIP_EVENT, &done) ? errno : 0;
+		if (!ret)
+			ret = wait_flip(k->fd, &done);
+	}
+	if (ret) {
+		snprintf(why, len, "frame %u: %s: %s", i,
+			 *shown ? "page flip" : "modeset", ename(ret));
+		gbm_surface_release_buffer(g->surf, bo);
+		return 0;
+	}
+	if (*shown)
+		gbm_surface_release_buffer(g->surf, *shown);
+	*shown = bo;
+	return 1;
+}
+
+int main(void)
+{
+	struct gl g = { .dpy = EGL_NO_DISPLAY, .ctx = EGL_NO_CONTEXT,
+			.egl_surf = EGL_NO_SURFACE };
+	struct gbm_bo *shown = NULL;
+	char why[256] = "";
+	const char *renderer;
+	struct kms k = { 0 };
+	unsigned int c, i, frame = 0;
+	int ok = 1;
+
+	k.fd = open_card_of("virtio_gpu");
+	if (k.fd < 0) {
+		fail("open", "no virtio_gpu card node");
+		return vgpu_exit();
+	}
+	if (drmSetMaster(k.fd) && !drmIsMaster(k.fd)) {
+		skip("frames", "cannot become DRM master: %s", strerror(errno));
+		return vgpu_exit();
+	}
+	if (!find_output(&k, why, sizeof(why)) ||
+	    !gl_init(&g, &k, why, sizeof(why))) {
+		skip("frames", "%s", why);
+		gl_fini(&g);
+		return vgpu_exit();
+	}
+	renderer = (const char *)glGetString(GL_RENDERER);
+	printf("# GL renderer: %s\n", renderer ? renderer : "(none)");
+	if (!renderer || strncmp(renderer, "virgl", 5)) {
+		skip("frames", "GL renders with %s, not virgl through the driver",
+		     renderer ? renderer : "nothing");
+		gl_fini(&g);
+		return vgpu_exit();
+	}
+
+	for (c = 0; c < CHECKS && ok; c++) {
+		for (i = 0; i < RUN_FRAMES && ok; i++)
+			ok = present(&k, &g, frame++, &shown, why, sizeof(why));
+		if (ok)
+			request_check(c, palette[(frame - 1) % NCOLOURS]);
+	}
+	check("frames", ok, "%s", why);
+	printf("# %u frames, %u checked by the host\n", frame, c);
+
+	if (shown)
+		gbm_surface_release_buffer(g.surf, shown);
+	gl_fini(&g);
+	drmDropMaster(k.fd);
+	close(k.fd);
+	return vgpu_exit();
+}
