@@ -42,6 +42,7 @@ METRICS = [
     ("cpu_ms_per_op", "QEMU CPU ms/op", True),
     ("cpu_net_ms_per_op", "  idle-corrected QEMU CPU ms/op", True),
     ("sync_wait_per_op", "sync host waits/op", True),
+    ("kms_wait_per_op", "KMS CPU fence waits/op", True),
     ("cmds_per_op", "host commands/op", None),
     ("lat_mean_us", "latency mean µs", True),
     ("lat_p50_us", "latency p50 µs", True),
@@ -183,6 +184,7 @@ def metrics_for(d, name, r):
             out["cpu_ms_per_op"] = (e["cpu_s"] - s["cpu_s"]) * 1000 / div
         if "stats" in r:
             out["sync_wait_per_op"] = r["stats"].get("sync_wait", 0) / div
+            out["kms_wait_per_op"] = r["stats"].get("kms_fence_wait", 0) / div
     for k in ("lat_mean_us", "lat_p50_us", "lat_p99_us", "score"):
         if k in b:
             out[k] = float(b[k])

@@ -4,7 +4,7 @@
  *
  *   vgpu-bench WORKLOAD [-n COUNT]
  *   WORKLOAD: submit transfer churn latency flip flip-async cursor glmark2
- *             idle
+ *             kmscube kmscube-atomic idle
  *
  * Prints one result line "BENCH name ops=N seconds=S ..." and, when the
  * driver exposes debugfs counters, one "STATS name key=value ..." line with
@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -721,6 +722,57 @@ static void glmark2_run(struct bench *b)
 		 scenes);
 }
 
+/* --- kmscube: render a frame with GL, flip to it, repeat ------------------ */
+
+/*
+ * kmscube (Mesa virgl through GBM and EGL) draws a frame and page-flips to
+ * it, COUNT times: the loop of every guest that shows what it renders.
+ * "kmscube" uses legacy page flips with implicit fences, "kmscube-atomic"
+ * atomic commits with EGL native fences as IN_FENCE_FD and OUT_FENCE_PTR.
+ */
+#define KMSCUBE_STDIN	"/tmp/vgpu-bench-kmscube.in"
+
+static void kmscube_loop(struct bench *b, const char *mode)
+{
+	long n = count_or(b, 300);
+	char cmd[256], line[512];
+	double t0;
+	FILE *p;
+	int st;
+
+	/*
+	 * kmscube quits on input or end of file on stdin: give it a FIFO
+	 * that it holds open itself and nobody writes.
+	 */
+	unlink(KMSCUBE_STDIN);
+	if (mkfifo(KMSCUBE_STDIN, 0600))
+		die("mkfifo %s: %s", KMSCUBE_STDIN, strerror(errno));
+	snprintf(cmd, sizeof(cmd), "kmscube %s -c %ld 2>&1 <>%s", mode, n,
+		 KMSCUBE_STDIN);
+	t0 = now_s();
+	p = popen(cmd, "r");
+	if (!p)
+		die("popen kmscube: %s", strerror(errno));
+	while (fgets(line, sizeof(line), p))
+		fputs(line, stderr);
+	st = pclose(p);
+	b->seconds = now_s() - t0;
+	unlink(KMSCUBE_STDIN);
+	if (st != 0)
+		die("kmscube %s failed (status %d)", mode, st);
+	b->ops = n;
+}
+
+static void kmscube_run(struct bench *b)
+{
+	kmscube_loop(b, "");
+}
+
+static void kmscube_atomic_run(struct bench *b)
+{
+	kmscube_loop(b, "-A");
+}
+
 /* --- idle: the background rate of the device, for reference --------------- */
 
 static void idle_run(struct bench *b)
@@ -752,6 +804,8 @@ static const struct workload workloads[] = {
 	{ "cursor", cursor_setup, cursor_run, NULL, cursor_teardown },
 	{ "latency", submit_setup, latency_run, latency_report, NULL },
 	{ "glmark2", NULL, glmark2_run, NULL, NULL },
+	{ "kmscube", NULL, kmscube_run, NULL, NULL },
+	{ "kmscube-atomic", NULL, kmscube_atomic_run, NULL, NULL },
 	{ "idle", NULL, idle_run, NULL, NULL },
 };
 
