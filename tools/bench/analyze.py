@@ -30,7 +30,8 @@ EVENT_RE = re.compile(rb"^(?:\d+@[0-9.]+:)?(virtio_[a-z0-9_]+)(.*)$")
 NOTIFY_Q_RE = re.compile(rb" n (\d+) ")
 KV_RE = re.compile(r"(\w+)=(\S+)")
 
-WORKLOAD_ORDER = ["submit", "transfer", "churn", "latency", "glmark2", "flip", "flip-async",
+WORKLOAD_ORDER = ["submit", "transfer", "churn", "latency", "glmark2", "kmscube",
+                  "kmscube-atomic", "flip", "flip-async",
                   "flip-unpaced", "cursor", "idle"]
 METRICS = [
     # key, label, lower_is_better (None: informational)
