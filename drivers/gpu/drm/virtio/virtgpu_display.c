@@ -189,7 +189,35 @@ static void vgpu_crtc_atomic_disable(struct drm_crtc *crtc,
 	struct vgpu_output *out = crtc_to_output(crtc);
 
 	vgpu_cmd_set_scanout(vgdev, out->index, 0, 0, 0, 0, 0);
+	/* Sends an armed flip's event; its vblank will not come. */
 	drm_crtc_vblank_off(crtc);
+	spin_lock_irq(&crtc->dev->event_lock);
+	out->flip_armed = false;
+	spin_unlock_irq(&crtc->dev->event_lock);
+}
+
+/**
+ * vgpu_crtc_flip_pending() - does a vsync'd flip wait for its vblank?
+ * @crtc: the CRTC
+ *
+ * Only flips done inside the ioctl count (see vgpu_atomic_commit()); a
+ * full commit has its own tracking in the atomic helpers.
+ *
+ * Context: process context, with @crtc's modeset lock held.
+ * Return: true while the flip's event has not been sent.
+ */
+bool vgpu_crtc_flip_pending(struct drm_crtc *crtc)
+{
+	struct vgpu_output *out = crtc_to_output(crtc);
+	bool pending;
+
+	spin_lock_irq(&crtc->dev->event_lock);
+	/* The event holds a vblank reference: the count moves until sent. */
+	pending = out->flip_armed &&
+		  (s64)(drm_crtc_vblank_count(crtc) - out->flip_seq) < 0;
+	out->flip_armed = pending;
+	spin_unlock_irq(&crtc->dev->event_lock);
+	return pending;
 }
 
 /*
@@ -376,51 +404,103 @@ static const struct drm_mode_config_helper_funcs vgpu_mode_helpers = {
 };
 
 /*
- * The helpers take the async path only for legacy cursor updates. An async
- * page flip qualifies too when the plane's async check agrees (see
- * vgpu_primary_async_check()).
+ * The helpers take the async path only for legacy cursor updates. A page
+ * flip of the primary plane alone qualifies too, async or vsync'd, when
+ * the plane's async check agrees (see vgpu_primary_async_check()).
  */
 static int vgpu_atomic_check(struct drm_device *dev,
 			     struct vgpu_atomic_state *state)
 {
-	struct drm_crtc_state *crtc_state;
-	struct drm_crtc *crtc;
-	bool async_flip = false;
+	struct drm_plane_state *plane_state;
+	struct drm_plane *plane;
+	bool primary_only = true;
 	int i, ret;
 
 	ret = drm_atomic_helper_check(dev, state);
 	if (ret || state->async_update)
 		return ret;
-	for_each_new_crtc_in_state(state, crtc, crtc_state, i)
-		async_flip |= crtc_state->async_flip;
-	if (async_flip)
+	for_each_new_plane_in_state(state, plane, plane_state, i)
+		primary_only &= plane->type == DRM_PLANE_TYPE_PRIMARY;
+	if (primary_only)
 		state->async_update = !drm_atomic_helper_async_check(dev, state);
 	return 0;
 }
 
 /*
+ * A CRTC whose vsync'd flip, done inside the ioctl, still waits for its
+ * vblank takes no new commit until then: a nonblocking one gets EBUSY,
+ * as the helpers answer for their own pending commits, and a blocking one
+ * waits, at most a second. Legacy cursor updates do not wait for vblank.
+ */
+static int vgpu_wait_armed_flips(struct vgpu_atomic_state *state,
+				 bool nonblock)
+{
+	struct drm_crtc_state *crtc_state;
+	struct drm_crtc *crtc;
+	int i;
+
+	if (state->legacy_cursor_update)
+		return 0;
+	for_each_new_crtc_in_state(state, crtc, crtc_state, i) {
+		if (!vgpu_crtc_flip_pending(crtc))
+			continue;
+		if (nonblock)
+			return -EBUSY;
+		if (wait_event_interruptible_timeout(*drm_crtc_vblank_waitqueue(crtc),
+						     !vgpu_crtc_flip_pending(crtc),
+						     HZ) < 0)
+			return -ERESTARTSYS;
+	}
+	return 0;
+}
+
+/*
  * The helpers' async path leaves a commit's events alone. By the time it
- * returns, the host has been told about the flip, which is when an async
- * flip completes (as in vgpu_crtc_atomic_flush()), so they go out here.
+ * returns the host has been told about the flip: an async flip completes
+ * then (as in vgpu_crtc_atomic_flush()), a vsync'd one on the next tick of
+ * the emulated vblank, which sends the event armed here. A blocking
+ * vsync'd commit takes the full path, which returns after the vblank.
  */
 static int vgpu_atomic_commit(struct drm_device *dev,
 			      struct vgpu_atomic_state *state, bool nonblock)
 {
 	struct drm_crtc_state *crtc_state;
+	struct drm_pending_vblank_event *e;
 	struct drm_crtc *crtc;
+	bool vsync = false;
 	int i, ret;
+
+	for_each_new_crtc_in_state(state, crtc, crtc_state, i)
+		vsync |= !crtc_state->async_flip;
+	if (state->async_update && vsync && !nonblock &&
+	    !state->legacy_cursor_update)
+		state->async_update = false;
+	if (!state->async_update || (vsync && !state->legacy_cursor_update)) {
+		ret = vgpu_wait_armed_flips(state, nonblock);
+		if (ret)
+			return ret;
+	}
 
 	ret = drm_atomic_helper_commit(dev, state, nonblock);
 	if (ret || !state->async_update)
 		return ret;
 
 	for_each_new_crtc_in_state(state, crtc, crtc_state, i) {
-		if (!crtc_state->event)
+		struct vgpu_output *out = crtc_to_output(crtc);
+
+		e = crtc_state->event;
+		if (!e)
 			continue;
-		spin_lock_irq(&dev->event_lock);
-		drm_crtc_send_vblank_event(crtc, crtc_state->event);
-		spin_unlock_irq(&dev->event_lock);
 		crtc_state->event = NULL;
+		spin_lock_irq(&dev->event_lock);
+		if (!crtc_state->async_flip && drm_crtc_vblank_get(crtc) == 0) {
+			drm_crtc_arm_vblank_event(crtc, e);
+			out->flip_seq = e->sequence;
+			out->flip_armed = true;
+		} else {
+			drm_crtc_send_vblank_event(crtc, e);
+		}
+		spin_unlock_irq(&dev->event_lock);
 	}
 	return 0;
 }

@@ -482,6 +482,12 @@ struct vgpu_output {
 	 * every @frame_ns from it, whether the timer runs or not.
 	 */
 	ktime_t vblank_epoch;
+	/**
+	 * @flip_armed: a vsync'd flip done inside the ioctl has its event
+	 * armed for vblank @flip_seq. Both under the DRM device's event_lock.
+	 */
+	bool flip_armed;
+	u64 flip_seq;
 	/** @cursor_x: current cursor position (under cursor_lock). */
 	int cursor_x, cursor_y;
 	/**
@@ -504,6 +510,7 @@ static inline struct vgpu_output *connector_to_output(struct drm_connector *c)
 
 int vgpu_modeset_init(struct vgpu_device *vgdev);
 void vgpu_display_changed(struct vgpu_device *vgdev);
+bool vgpu_crtc_flip_pending(struct drm_crtc *crtc);
 struct drm_plane *vgpu_plane_init(struct vgpu_device *vgdev,
 				  enum drm_plane_type type,
 				  unsigned int index);

@@ -273,16 +273,19 @@ static bool vgpu_resv_precedes_ctrl(struct vgpu_device *vgdev,
 }
 
 /*
- * An async (tearing) page flip of the primary plane alone completes as soon
- * as its commands are in the ring, so it needs nothing of the commit
- * machinery: vgpu_atomic_check() marks it for the helpers' async path,
- * which runs it inside the ioctl. That saves every flip the commit worker's
- * wake-up and the commit bookkeeping. What this check refuses, and so
- * leaves to a full commit, is whatever a full commit would handle
- * differently: a flip that moves, hides or shows the plane, a CRTC still
- * waiting for a vsync'd flip (the full path answers EBUSY, as it must), and
- * a buffer with unsignalled implicit write fences that the commit worker
- * would wait for (the ioctl should not).
+ * A page flip of the primary plane alone needs nothing of the commit
+ * machinery: its commands are queued, and it completes as soon as they are
+ * (an async flip) or on the next emulated vblank (a vsync'd one, whose
+ * event vgpu_atomic_commit() arms, as hardware latches a flip at vblank).
+ * vgpu_atomic_check() therefore marks it for the helpers' async path,
+ * which runs it inside the ioctl: no commit worker to wake, and so no
+ * worker that a loaded guest can make late for the vblank. What this check
+ * refuses, and so leaves to a full commit, is whatever a full commit would
+ * handle differently: a flip that moves, hides or shows the plane, a
+ * vsync'd one without an event, a CRTC still waiting for a flip (the full
+ * path answers EBUSY, as it must), and a buffer with unsignalled implicit
+ * write fences that the commit worker would wait for (the ioctl should
+ * not).
  */
 static int vgpu_primary_async_check(VGPU_ASYNC_CHECK_ARGS)
 {
@@ -298,15 +301,20 @@ static int vgpu_primary_async_check(VGPU_ASYNC_CHECK_ARGS)
 		return -EINVAL;
 
 	crtc_state = drm_atomic_get_new_crtc_state(state, new->crtc);
-	if (!crtc_state || !crtc_state->async_flip || !crtc_state->active)
+	if (!crtc_state || !crtc_state->active)
+		return -EINVAL;
+	/* A vsync'd flip is completed by the vblank tick: its event. */
+	if (!crtc_state->async_flip && !crtc_state->event)
 		return -EINVAL;
 
 	/* The CRTC's lock is held, so its current state cannot go away. */
 	commit = new->crtc->state->commit;
 	if (commit && !try_wait_for_completion(&commit->flip_done))
 		return -EBUSY;
+	if (vgpu_crtc_flip_pending(new->crtc))
+		return -EBUSY;
 
-	/* IN_FENCE_FD */
+	/* IN_FENCE_FD, where the helpers let it through to us. */
 	if (new->fence &&
 	    !vgpu_fences_precede_ctrl(to_vgdev(plane->dev), new->fence))
 		return -EBUSY;
