@@ -18,7 +18,7 @@
 static const char *const cols[] = {
 	"notify", "notify_suppressed", "irq", "completed", "sync_wait",
 	"bytes", "ring_full", "error_resp", "deferred", "deferred_wait",
-	"riders", "kms_fence_wait", "kms_fence_ordered",
+	"riders", "kms_fence_wait", "kms_fence_ordered", "xfer_to_host_bytes",
 };
 #define NCOLS (sizeof(cols) / sizeof(cols[0]))
 

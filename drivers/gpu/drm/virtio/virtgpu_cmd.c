@@ -266,6 +266,8 @@ int vgpu_cmd_transfer_2d(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 	req->resource_id = cpu_to_le32(bo->res_id);
 	req->offset = cpu_to_le64(offset);
 	vgpu_rect_set(&req->r, x, y, w, h);
+	/* Every 2D format is 32 bits a pixel. */
+	vgpu_stat_add(vgdev, VGPU_STAT_XFER_TO_HOST, (u64)w * h * 4);
 	if (!fence)
 		return vgpu_cmd_submit_display(vgdev, cmd);
 	return vgpu_cmd_submit(vgdev, cmd, fence);
@@ -311,6 +313,13 @@ int vgpu_cmd_transfer_3d(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 	req->offset = cpu_to_le64(offset);
 	req->stride = cpu_to_le32(stride);
 	req->layer_stride = cpu_to_le32(layer_stride);
+	/*
+	 * The guest knows no 3D format's size: count the rows of the box at
+	 * the stride the client gave (Mesa gives one for every transfer).
+	 */
+	vgpu_stat_add(vgdev, to_host ? VGPU_STAT_XFER_TO_HOST :
+		      VGPU_STAT_XFER_FROM_HOST,
+		      (u64)stride * box->h * max(box->d, 1u));
 	return vgpu_cmd_submit(vgdev, cmd, fence);
 }
 

@@ -38,6 +38,8 @@ static const char *const vgpu_stat_names[VGPU_STAT_COUNT] = {
 	[VGPU_STAT_RIDERS] = "riders",
 	[VGPU_STAT_KMS_FENCE_WAIT] = "kms_fence_wait",
 	[VGPU_STAT_KMS_FENCE_ORDERED] = "kms_fence_ordered",
+	[VGPU_STAT_XFER_TO_HOST] = "xfer_to_host_bytes",
+	[VGPU_STAT_XFER_FROM_HOST] = "xfer_from_host_bytes",
 };
 
 static const char *const vgpu_cmd_names[VGPU_CMD_TYPE_SLOTS] = {

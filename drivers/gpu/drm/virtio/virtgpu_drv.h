@@ -80,6 +80,8 @@ enum vgpu_stat {
 	VGPU_STAT_RIDERS,		/* SUBMIT_3Ds carried inside another */
 	VGPU_STAT_KMS_FENCE_WAIT,	/* plane fences a commit waits for */
 	VGPU_STAT_KMS_FENCE_ORDERED,	/* plane fences queued behind instead */
+	VGPU_STAT_XFER_TO_HOST,		/* bytes of TRANSFER_TO_HOST boxes */
+	VGPU_STAT_XFER_FROM_HOST,	/* bytes of TRANSFER_FROM_HOST boxes */
 	VGPU_STAT_COUNT
 };
 
