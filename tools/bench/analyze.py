@@ -15,7 +15,8 @@ Per workload and driver:
   qemu_cpu_ms/op  QEMU's user+system CPU time between the markers
   sync_wait/op    our driver's debugfs counter (n/a for the distro driver)
   cmds/op         virtio_gpu_cmd_* events (commands the host processed)
-The "idle" workload is reported per second of idle time instead of per op.
+The "idle" and "idle-kms" workloads are reported per second of idle time
+instead of per op.
 Usage: analyze.py RESULT_DIR
 """
 import csv
@@ -30,9 +31,11 @@ EVENT_RE = re.compile(rb"^(?:\d+@[0-9.]+:)?(virtio_[a-z0-9_]+)(.*)$")
 NOTIFY_Q_RE = re.compile(rb" n (\d+) ")
 KV_RE = re.compile(r"(\w+)=(\S+)")
 
-WORKLOAD_ORDER = ["submit", "transfer", "churn", "latency", "glmark2", "kmscube",
-                  "kmscube-atomic", "flip", "flip-async",
-                  "flip-unpaced", "cursor", "idle"]
+WORKLOAD_ORDER = ["submit", "transfer", "churn", "latency", "glmark2", "glmark2-flip",
+                  "kmscube", "kmscube-atomic", "flip", "flip-async",
+                  "flip-unpaced", "damage", "cursor", "idle", "idle-kms"]
+# Reported per second of idle time rather than per op.
+IDLE = ("idle", "idle-kms")
 METRICS = [
     # key, label, lower_is_better (None: informational)
     ("ops_per_s", "ops/s (guest)", False),
@@ -44,6 +47,7 @@ METRICS = [
     ("cpu_net_ms_per_op", "  idle-corrected QEMU CPU ms/op", True),
     ("sync_wait_per_op", "sync host waits/op", True),
     ("kms_wait_per_op", "KMS CPU fence waits/op", True),
+    ("xfer_to_host_per_op", "bytes transferred to host/op", True),
     ("cmds_per_op", "host commands/op", None),
     ("lat_mean_us", "latency mean µs", True),
     ("lat_p50_us", "latency p50 µs", True),
@@ -165,8 +169,8 @@ def metrics_for(d, name, r):
     out = {"ops": ops, "seconds": secs}
     out["ops_per_s"] = ops / secs if secs > 0 else None
     # idle: rates per second of the window rather than per "op"
-    div = secs if name == "idle" else ops
-    if name == "idle":
+    div = secs if name in IDLE else ops
+    if name in IDLE:
         out["ops_per_s"] = None
     s, e = r["start"], r["end"]
     out["window_s"] = e["t"] - s["t"]
@@ -186,6 +190,7 @@ def metrics_for(d, name, r):
         if "stats" in r:
             out["sync_wait_per_op"] = r["stats"].get("sync_wait", 0) / div
             out["kms_wait_per_op"] = r["stats"].get("kms_fence_wait", 0) / div
+            out["xfer_to_host_per_op"] = r["stats"].get("xfer_to_host_bytes", 0) / div
     for k in ("lat_mean_us", "lat_p50_us", "lat_p99_us", "score"):
         if k in b:
             out[k] = float(b[k])
@@ -212,7 +217,7 @@ def idle_correct(got):
         return
     rate = raw["cpu_s"] / idle["window_s"]
     for name, m in got.items():
-        if name == "idle" or "raw" not in m or not m.get("ops"):
+        if name in IDLE or "raw" not in m or not m.get("ops"):
             continue
         quiet = max(0.0, m["window_s"] - m["seconds"])
         m["cpu_net_ms_per_op"] = max(0.0, m["raw"]["cpu_s"] - rate * quiet) * 1000 / m["ops"]
@@ -292,7 +297,7 @@ def main():
     md = ["# virtio-gpu benchmark: ours vs distro", ""]
     md.append("Under TCG absolute numbers mean little; compare the ratio column "
               "(ours/distro; < 1 is better for every metric but ops/s and score).")
-    md.append("The idle row is per second of idle time, not per op.")
+    md.append("The idle rows are per second of idle time, not per op.")
     md.append(UNPACED_NOTE)
     md += machine_lines(meta)
     for k, v in sorted(meta.items()):
@@ -332,7 +337,7 @@ def main():
         for drv in ("ours", "distro"):
             for name, rec in data[cfg].get(drv, {}).items():
                 mix = rec.get("raw", {}).get("cmd_mix", {})
-                div = rec.get("seconds") if name == "idle" else rec.get("ops")
+                div = rec.get("seconds") if name in IDLE else rec.get("ops")
                 if not mix or not div:
                     continue
                 md.append("| %s | %s | %s | %s |" % (cfg, name, drv, ", ".join(

@@ -55,7 +55,7 @@ def main():
               "median of those ratios and, in brackets, the lowest and highest; "
               "where the two medians disagree on which side of 1 a metric is, "
               "or the range straddles 1, the difference is within the boots' noise.")
-    md.append("The idle row is per second of idle time, not per op.")
+    md.append("The idle rows are per second of idle time, not per op.")
     md.append(UNPACED_NOTE)
     md += machine_lines(rounds[0][1].get("meta", {}))
     for k, v in sorted(rounds[0][1].get("meta", {}).items()):

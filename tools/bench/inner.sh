@@ -31,11 +31,11 @@ timing() { printf '%-28s %5d s\n' "$1" "$2" | tee -a "$out/timings.txt" >&2; }
 # both drivers' unpaced loops (flip-unpaced in the table) then run in the
 # same place of their boot, right after idle, rather than ours behind our
 # 8 s paced loop.
-VIRGL_WL="idle submit transfer churn latency glmark2 kmscube kmscube-atomic"
-TWOD_WL="idle flip-async flip cursor"
+VIRGL_WL="idle idle-kms submit transfer churn latency glmark2 glmark2-flip kmscube kmscube-atomic flip-async flip"
+TWOD_WL="idle idle-kms flip-async flip damage cursor"
 if [ "$quick" = 1 ]; then
-    VIRGL_WL="idle:500 submit:500 transfer:500 churn:100 latency:100 glmark2 kmscube:30 kmscube-atomic:30"
-    TWOD_WL="idle:500 flip-async:30 flip:30 cursor:100"
+    VIRGL_WL="idle:500 idle-kms:500 submit:500 transfer:500 churn:100 latency:100 glmark2 kmscube:30 kmscube-atomic:30 flip-async:30 flip:30"
+    TWOD_WL="idle:500 idle-kms:500 flip-async:30 flip:30 damage:30 cursor:100"
 fi
 # Overrides for experiments (see tools/README.md): workload lists (with
 # set:PARAM=VALUE tokens) and which guests to boot (e.g. "virgl-ours").

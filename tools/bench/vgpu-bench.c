@@ -3,8 +3,8 @@
  * vgpu-bench: one virtio-gpu workload per invocation, run inside the guest.
  *
  *   vgpu-bench WORKLOAD [-n COUNT]
- *   WORKLOAD: submit transfer churn latency flip flip-async cursor glmark2
- *             kmscube kmscube-atomic idle
+ *   WORKLOAD: submit transfer churn latency flip flip-async cursor damage
+ *             glmark2 glmark2-flip kmscube kmscube-atomic idle idle-kms
  *
  * Prints one result line "BENCH name ops=N seconds=S ..." and, when the
  * driver exposes debugfs counters, one "STATS name key=value ..." line with
@@ -586,6 +586,67 @@ static void flip_teardown(struct bench *b)
 		vgpu_dumb_destroy(b->fd, &b->fb[i]);
 }
 
+/*
+ * damage: a still full-screen buffer of which two 64x64 corners change,
+ * top left and bottom right, shown with a vsync'd commit each (FB_DAMAGE_CLIPS
+ * with both rectangles): what a compositor does for a blinking cursor or a
+ * clock. What matters is what crosses to the host per update.
+ */
+static void damage_setup(struct bench *b)
+{
+	struct drm_mode_rect clips[2];
+	uint32_t w, h;
+	int ret;
+
+	flip_setup(b);
+	w = b->out.mode.hdisplay;
+	h = b->out.mode.vdisplay;
+	clips[0] = (struct drm_mode_rect){ 0, 0, 64, 64 };
+	clips[1] = (struct drm_mode_rect){ w - 64, h - 64, w, h };
+	ret = vgpu_create_blob(b->fd, clips, sizeof(clips), &b->blob_damage);
+	if (ret)
+		die("damage blob: %s", strerror(-ret));
+}
+
+static void damage_run(struct bench *b)
+{
+	uint32_t plane = b->out.primary_plane_id;
+	long i, n = count_or(b, 600);
+	struct vgpu_atomic a;
+	double t0 = now_s();
+	uint64_t ud;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		vgpu_atomic_init(&a);
+		vgpu_atomic_add(&a, plane, b->p_fb_id, b->fb[0].fb_id);
+		vgpu_atomic_add(&a, plane, b->p_damage, b->blob_damage);
+		ret = vgpu_atomic_commit(b->fd, &a, DRM_MODE_PAGE_FLIP_EVENT |
+					 DRM_MODE_ATOMIC_NONBLOCK, i + 1);
+		if (ret)
+			die("update %ld: %s", i, strerror(-ret));
+		ret = vgpu_wait_flip_event(b->fd, 10000, &ud);
+		if (ret)
+			die("update event %ld: %s", i, strerror(-ret));
+	}
+	b->seconds = now_s() - t0;
+	b->ops = n;
+}
+
+/*
+ * idle-kms: a KMS client shows a still frame and asks for nothing, no
+ * vblank events either: what an idle desktop costs the host.
+ */
+static void idle_kms_run(struct bench *b)
+{
+	long ms = count_or(b, 10000);
+	double t0 = now_s();
+
+	sleep_ms(ms);
+	b->seconds = now_s() - t0;
+	b->ops = 1;
+}
+
 static int cursor_ioctl(struct bench *b, uint32_t flags, uint32_t handle,
 			int32_t x, int32_t y)
 {
@@ -676,9 +737,15 @@ static const char *const glmark2_default =
 	"--off-screen -s 256x256 -b build:duration=4 -b texture:duration=4 "
 	"-b shading:duration=4";
 
-static void glmark2_run(struct bench *b)
+/*
+ * The same scenes on screen: glmark2-es2-drm renders at the display's mode
+ * and page-flips to every frame, as a GL client of KMS does.
+ */
+static const char *const glmark2_flip_default =
+	"-b build:duration=4 -b texture:duration=4 -b shading:duration=4";
+
+static void glmark2_loop(struct bench *b, const char *args)
 {
-	const char *args = getenv("VGPU_BENCH_GLMARK2");
 	char cmd[1024], line[1024];
 	double t0, fps_sum = 0, scene_s = 4;
 	long score = -1, scenes = 0;
@@ -686,8 +753,6 @@ static void glmark2_run(struct bench *b)
 	FILE *p;
 	int st;
 
-	if (!args)
-		args = glmark2_default;
 	/* Scene durations are all equal in our list: take the first one. */
 	d = strstr(args, "duration=");
 	if (d)
@@ -720,6 +785,20 @@ static void glmark2_run(struct bench *b)
 	b->ops = (uint64_t)(fps_sum * scene_s + 0.5);
 	snprintf(b->extra, sizeof(b->extra), "score=%ld scenes=%ld", score,
 		 scenes);
+}
+
+static void glmark2_run(struct bench *b)
+{
+	const char *args = getenv("VGPU_BENCH_GLMARK2");
+
+	glmark2_loop(b, args ? args : glmark2_default);
+}
+
+static void glmark2_flip_run(struct bench *b)
+{
+	const char *args = getenv("VGPU_BENCH_GLMARK2_FLIP");
+
+	glmark2_loop(b, args ? args : glmark2_flip_default);
 }
 
 /* --- kmscube: render a frame with GL, flip to it, repeat ------------------ */
@@ -777,7 +856,7 @@ static void kmscube_atomic_run(struct bench *b)
 
 static void idle_run(struct bench *b)
 {
-	long ms = count_or(b, 2000);
+	long ms = count_or(b, 10000);
 	double t0 = now_s();
 
 	sleep_ms(ms);
@@ -804,6 +883,9 @@ static const struct workload workloads[] = {
 	{ "cursor", cursor_setup, cursor_run, NULL, cursor_teardown },
 	{ "latency", submit_setup, latency_run, latency_report, NULL },
 	{ "glmark2", NULL, glmark2_run, NULL, NULL },
+	{ "glmark2-flip", NULL, glmark2_flip_run, NULL, NULL },
+	{ "damage", damage_setup, damage_run, NULL, flip_teardown },
+	{ "idle-kms", flip_setup, idle_kms_run, NULL, flip_teardown },
 	{ "kmscube", NULL, kmscube_run, NULL, NULL },
 	{ "kmscube-atomic", NULL, kmscube_atomic_run, NULL, NULL },
 	{ "idle", NULL, idle_run, NULL, NULL },
