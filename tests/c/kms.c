@@ -718,6 +718,69 @@ static void test_async_flip(struct output *o)
 }
 
 /*
+ * A vsync'd flip completes on the next emulated vblank; until then a
+ * second nonblocking flip gets EBUSY (retried in case the tick falls
+ * between the two ioctls), and a blocking commit waits for that vblank:
+ * when it returns, the first flip's event is there. Ends with fb[0] on
+ * screen.
+ */
+static void test_vsync_flip_busy(struct output *o)
+{
+	struct flip_state s, t;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	drmModeAtomicReqPtr req;
+	char why[256] = "";
+	int i, ret = 0, busy = 0;
+
+	for (i = 0; i < 3 && !busy && !ret; i++) {
+		ret = flip_start(o, 1, 0, &s, why, sizeof(why));
+		if (ret)
+			break;
+		ret = flip_start(o, 0, 0, &t, why, sizeof(why));
+		if (ret == EBUSY) {
+			busy = 1;
+			ret = 0;
+		} else if (!ret) {
+			/* The vblank came first: both events are due. */
+			ret = flip_wait(&t, why, sizeof(why));
+			if (!ret && !s.done)
+				ret = flip_wait(&s, why, sizeof(why));
+			continue;
+		}
+		if (!ret)
+			ret = flip_wait(&s, why, sizeof(why));
+	}
+	if (ret)
+		fail("vsync-flip-busy", "%s", why);
+	else
+		check("vsync-flip-busy", busy,
+		      "three flips behind a pending vsync'd flip were accepted");
+
+	ret = flip_start(o, 0, 0, &s, why, sizeof(why));
+	if (ret) {
+		fail("vsync-flip-then-blocking", "%s", why);
+		return;
+	}
+	req = drmModeAtomicAlloc();
+	if (add(req, o->primary, DRM_MODE_OBJECT_PLANE, "FB_ID", o->fb[1].fb))
+		ret = -1;
+	else
+		ret = commit(req, 0, NULL);
+	drmModeAtomicFree(req);
+	/* The first flip's vblank has passed: its event is readable now. */
+	if (!ret && poll(&p, 1, 0) != 1)
+		ret = -2;
+	if (!ret || ret == -2)
+		flip_wait(&s, why, sizeof(why));
+	check("vsync-flip-then-blocking", !ret, "%s",
+	      ret == -1 ? "primary plane lacks FB_ID" :
+	      ret == -2 ? "the blocking commit returned before the pending flip's vblank" :
+	      ename(ret));
+	if (flip(o, 0, 0, &s, why, sizeof(why)))
+		printf("# back to fb[0]: %s\n", why);
+}
+
+/*
  * Asks the host to compare head 0 with @crc: tests/lib/qemu-watch.py
  * follows the serial console, takes a QEMU screendump and records the
  * result as kms/screendump-matches. The pattern must stay on screen until
@@ -764,6 +827,8 @@ static void test_flip(void)
 		skip("flip-timestamps-increase", "output 0 is not lit");
 		skip("async-flip-event", "output 0 is not lit");
 		skip("async-flip-busy", "output 0 is not lit");
+		skip("vsync-flip-busy", "output 0 is not lit");
+		skip("vsync-flip-then-blocking", "output 0 is not lit");
 		return;
 	}
 	for (i = 0; i < 4 && !ret; i++)
@@ -773,6 +838,8 @@ static void test_flip(void)
 		skip("flip-timestamps-increase", "flips failed");
 		skip("async-flip-event", "flips failed");
 		skip("async-flip-busy", "flips failed");
+		skip("vsync-flip-busy", "flips failed");
+		skip("vsync-flip-then-blocking", "flips failed");
 	} else {
 		pass("atomic-flip-event");
 		for (i = 1; i < 4; i++) {
@@ -788,6 +855,7 @@ static void test_flip(void)
 			}
 		}
 		check("flip-timestamps-increase", incr, "%s", why);
+		test_vsync_flip_busy(o);
 		test_async_flip(o);
 	}
 
@@ -978,7 +1046,8 @@ static const char *const all_tests[] = {
 	"connector-modes", "connector-preferred-first", "connector-edid",
 	"modeset-output-0", "dual-output-modeset", "mode-bogus-refused",
 	"dumb-larger-than-scanout", "atomic-flip-event",
-	"flip-timestamps-increase", "async-flip-event", "async-flip-busy",
+	"flip-timestamps-increase", "vsync-flip-busy",
+	"vsync-flip-then-blocking", "async-flip-event", "async-flip-busy",
 	"vblank-relative", "vblank-timer-stops",
 	"cursor-legacy",
 	"cursor-legacy-move", "cursor-legacy-hide", "cursor-atomic",
