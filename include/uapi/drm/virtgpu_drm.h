@@ -25,8 +25,10 @@ extern "C" {
  *
  * Rules for everything in this file, old and new:
  *
- * - Only fixed-width types; every structure is 64-bit aligned so that 32-bit
- *   and 64-bit userspace share one layout and no compat ioctl is needed.
+ * - Only fixed-width types, laid out so that 32-bit and 64-bit userspace
+ *   share one layout and no compat ioctl is needed: every structure is
+ *   64-bit aligned, except upstream's transfer structures (44 bytes of
+ *   __u32 members only), whose layout is the same on both anyway.
  * - Pointers travel as __u64.
  * - Members named pad must be zero; the kernel rejects non-zero padding
  *   where upstream did, and in every new ioctl.

@@ -143,7 +143,10 @@ static void vgpu_driver_postclose(struct drm_device *dev,
 	struct vgpu_file *vfile = file->driver_priv;
 	struct vgpu_cmd *destroy = NULL;
 
-	/* Without memory the host context leaks, as it always did. */
+	/*
+	 * Without memory for the command the host context leaks until the
+	 * device goes; there is no later moment to try again.
+	 */
 	if (vfile->ctx_created)
 		destroy = vgpu_cmd_new_ctx_destroy(vgdev, vfile->ctx_id);
 	/* Now, or after the file's deferred commands: see vgpu_file_close(). */

@@ -17,7 +17,7 @@
 
 #include "virtgpu_drv.h"
 
-/*
+/**
  * DOC: sharing across devices
  *
  * Every dma-buf we export is a virtio dma-buf: another virtio driver in

@@ -65,7 +65,8 @@
  * had reserved is given back.
  *
  * A foreign fence that signals with an error does not cancel the
- * command, just as the ioctl's former wait for it did not.
+ * command: the error is the fence's, and the host still needs the
+ * stream to keep the context's state in step with userspace's.
  */
 
 #include <linux/dma-fence-chain.h>

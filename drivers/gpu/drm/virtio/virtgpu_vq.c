@@ -47,10 +47,9 @@
  * default. The batch, 192 by default, is three quarters of QEMU's
  * 256-entry ring: the host works through one batch while the next one
  * fills the rest of the ring, and when the ring does fill, the backlog
- * moves in a quarter of a ring at a time (see Completion below). Against
- * a batch of 64 that cut the notifications of submit, transfer and
- * resource-churn storms by 2.5 to 2.8 times, and raised their rate too.
- * Cursor moves, batched like the rest, reach the host within the delay,
+ * moves in a quarter of a ring at a time (see Completion below). A
+ * smaller batch would pay a notification per fraction of a ring in the
+ * storms that fill it. Cursor moves, batched like the rest, reach the host within the delay,
  * a third of a 60 Hz frame.
  *
  * Riders. A ring slot per command caps a notification at 256 commands, so
@@ -1016,7 +1015,7 @@ void vgpu_queue_init(struct vgpu_device *vgdev, struct vgpu_queue *q)
  * vgpu_queues_flush() - wait (bounded) until the host answered everything
  * @vgdev: the device
  *
- * Used before suspend and removal, where commands must not be lost.
+ * Used before removal, where commands must not be lost.
  *
  * Context: process context, may sleep.
  */
