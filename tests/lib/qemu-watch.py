@@ -306,15 +306,13 @@ def main():
             elif panic and panic.panicked is None and "Kernel panic" in line:
                 panic.panicked = time.time()
             m = re.search(r"VGPU-SCREENDUMP (\S+)(.*)", line)
-            if m and "colour=" in m.group(2) and "test=" in m.group(2):
-                res = check_colour(f, outdir, m.group(1),
-                                   dict(re.findall(r"(\w+)=(\S+)", m.group(2))), last_read)
-                with open(os.path.join(outdir, "screendump-checks.txt"), "a") as out:
-                    out.write(res + "\n")
-                print("colour check: %s" % res, file=sys.stderr, flush=True)
-            elif m and "crc=" in m.group(2) and "test=" in m.group(2):
-                res = check_dump(f, outdir, m.group(1),
-                                 dict(re.findall(r"(\w+)=(\S+)", m.group(2))), last_read)
+            want = dict(re.findall(r"(\w+)=(\S+)", m.group(2))) if m else {}
+            checker = None
+            if "test" in want:
+                checker = check_colour if "colour" in want else \
+                    check_dump if "crc" in want else None
+            if checker:
+                res = checker(f, outdir, m.group(1), want, last_read)
                 with open(os.path.join(outdir, "screendump-checks.txt"), "a") as out:
                     out.write(res + "\n")
                 print("screendump check: %s" % res, file=sys.stderr, flush=True)

@@ -508,34 +508,39 @@ static void flip_setup(struct bench *b)
  * full-screen upload of the buffer it shows. The spread from boot to boot
  * stays as large as it was.
  */
-static void flip_loop(struct bench *b, uint32_t extra_flags)
+/* Shows @fb_id with the damage blob, an event, and waits for the event. */
+static void show_and_wait(struct bench *b, uint32_t fb_id, uint32_t flags,
+			  long i)
 {
 	uint32_t plane = b->out.primary_plane_id;
-	long i, n = count_or(b, 600);
 	struct vgpu_atomic a;
-	double t0 = now_s();
 	uint64_t ud;
 	int ret;
+
+	vgpu_atomic_init(&a);
+	vgpu_atomic_add(&a, plane, b->p_fb_id, fb_id);
+	vgpu_atomic_add(&a, plane, b->p_damage, b->blob_damage);
+	ret = vgpu_atomic_commit(b->fd, &a, DRM_MODE_PAGE_FLIP_EVENT |
+				 DRM_MODE_ATOMIC_NONBLOCK | flags, i + 1);
+	if (ret && !i && (flags & DRM_MODE_PAGE_FLIP_ASYNC))
+		die("the driver refuses async page flips: %s", strerror(-ret));
+	if (ret)
+		die("%s %ld: %s", b->name, i, strerror(-ret));
+	ret = vgpu_wait_flip_event(b->fd, 10000, &ud);
+	if (ret)
+		die("%s event %ld: %s", b->name, i, strerror(-ret));
+}
+
+static void flip_loop(struct bench *b, uint32_t extra_flags)
+{
+	long i, n = count_or(b, 600);
+	double t0 = now_s();
 
 	for (i = 0; i < n; i++) {
 		long pair = i * FLIP_PAIRS / n;
 
-		vgpu_atomic_init(&a);
-		vgpu_atomic_add(&a, plane, b->p_fb_id,
-				b->fb[2 * pair + ((i + 1) & 1)].fb_id);
-		vgpu_atomic_add(&a, plane, b->p_damage, b->blob_damage);
-		ret = vgpu_atomic_commit(b->fd, &a,
-					 DRM_MODE_PAGE_FLIP_EVENT |
-					 DRM_MODE_ATOMIC_NONBLOCK | extra_flags,
-					 i + 1);
-		if (ret && !i && extra_flags)
-			die("the driver refuses async page flips: %s",
-			    strerror(-ret));
-		if (ret)
-			die("flip %ld: %s", i, strerror(-ret));
-		ret = vgpu_wait_flip_event(b->fd, 10000, &ud);
-		if (ret)
-			die("flip event %ld: %s", i, strerror(-ret));
+		show_and_wait(b, b->fb[2 * pair + ((i + 1) & 1)].fb_id,
+			      extra_flags, i);
 	}
 	b->seconds = now_s() - t0;
 	b->ops = n;
@@ -610,25 +615,11 @@ static void damage_setup(struct bench *b)
 
 static void damage_run(struct bench *b)
 {
-	uint32_t plane = b->out.primary_plane_id;
 	long i, n = count_or(b, 600);
-	struct vgpu_atomic a;
 	double t0 = now_s();
-	uint64_t ud;
-	int ret;
 
-	for (i = 0; i < n; i++) {
-		vgpu_atomic_init(&a);
-		vgpu_atomic_add(&a, plane, b->p_fb_id, b->fb[0].fb_id);
-		vgpu_atomic_add(&a, plane, b->p_damage, b->blob_damage);
-		ret = vgpu_atomic_commit(b->fd, &a, DRM_MODE_PAGE_FLIP_EVENT |
-					 DRM_MODE_ATOMIC_NONBLOCK, i + 1);
-		if (ret)
-			die("update %ld: %s", i, strerror(-ret));
-		ret = vgpu_wait_flip_event(b->fd, 10000, &ud);
-		if (ret)
-			die("update event %ld: %s", i, strerror(-ret));
-	}
+	for (i = 0; i < n; i++)
+		show_and_wait(b, b->fb[0].fb_id, 0, i);
 	b->seconds = now_s() - t0;
 	b->ops = n;
 }
