@@ -323,6 +323,18 @@ int vgpu_cmd_transfer_3d(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 	return vgpu_cmd_submit(vgdev, cmd, fence);
 }
 
+/*
+ * Sends a query and sleeps until its answer (@resp_len bytes) is in
+ * cmd->resp. The caller still holds @cmd and puts it.
+ */
+static int vgpu_cmd_query(struct vgpu_device *vgdev, struct vgpu_cmd *cmd,
+			  size_t resp_len)
+{
+	int ret = vgpu_cmd_want_resp(cmd, resp_len);
+
+	return ret ? ret : vgpu_cmd_submit_wait(vgdev, cmd);
+}
+
 /**
  * vgpu_cmd_get_display_info() - read the host's scanout layout
  * @vgdev: the device
@@ -344,9 +356,7 @@ int vgpu_cmd_get_display_info(struct vgpu_device *vgdev)
 	cmd = vgpu_new_req(vgdev, VIRTIO_GPU_CMD_GET_DISPLAY_INFO, req);
 	if (!cmd)
 		return -ENOMEM;
-	ret = vgpu_cmd_want_resp(cmd, sizeof(*resp));
-	if (!ret)
-		ret = vgpu_cmd_submit_wait(vgdev, cmd);
+	ret = vgpu_cmd_query(vgdev, cmd, sizeof(*resp));
 	if (!ret) {
 		resp = cmd->resp;
 		mutex_lock(&vgdev->display_lock);
@@ -378,9 +388,7 @@ int vgpu_cmd_get_edid(struct vgpu_device *vgdev, u32 scanout)
 	if (!cmd)
 		return -ENOMEM;
 	req->scanout = cpu_to_le32(scanout);
-	ret = vgpu_cmd_want_resp(cmd, sizeof(*resp));
-	if (!ret)
-		ret = vgpu_cmd_submit_wait(vgdev, cmd);
+	ret = vgpu_cmd_query(vgdev, cmd, sizeof(*resp));
 	if (!ret) {
 		u32 size;
 
@@ -417,9 +425,7 @@ int vgpu_cmd_get_capset_info(struct vgpu_device *vgdev, u32 index)
 	if (!cmd)
 		return -ENOMEM;
 	req->capset_index = cpu_to_le32(index);
-	ret = vgpu_cmd_want_resp(cmd, sizeof(*resp));
-	if (!ret)
-		ret = vgpu_cmd_submit_wait(vgdev, cmd);
+	ret = vgpu_cmd_query(vgdev, cmd, sizeof(*resp));
 	if (!ret) {
 		resp = cmd->resp;
 		vgdev->capsets[index].id = le32_to_cpu(resp->capset_id);
@@ -456,9 +462,7 @@ int vgpu_cmd_get_capset(struct vgpu_device *vgdev, u32 id, u32 version,
 		return -ENOMEM;
 	req->capset_id = cpu_to_le32(id);
 	req->capset_version = cpu_to_le32(version);
-	ret = vgpu_cmd_want_resp(cmd, sizeof(*resp) + *size);
-	if (!ret)
-		ret = vgpu_cmd_submit_wait(vgdev, cmd);
+	ret = vgpu_cmd_query(vgdev, cmd, sizeof(*resp) + *size);
 	if (!ret) {
 		resp = cmd->resp;
 		*data = kmemdup(resp->capset_data, *size, GFP_KERNEL);
@@ -773,7 +777,7 @@ int vgpu_cmd_set_scanout_blob(struct vgpu_device *vgdev, u32 scanout,
 	req->format = cpu_to_le32(vgpu_fourcc_to_format(fb->format->format));
 	req->width = cpu_to_le32(fb->width);
 	req->height = cpu_to_le32(fb->height);
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < ARRAY_SIZE(req->strides); i++) {
 		req->strides[i] = cpu_to_le32(fb->pitches[i]);
 		req->offsets[i] = cpu_to_le32(fb->offsets[i]);
 	}

@@ -42,7 +42,7 @@ static const char *const vgpu_stat_names[VGPU_STAT_COUNT] = {
 	[VGPU_STAT_XFER_FROM_HOST] = "xfer_from_host_bytes",
 };
 
-static const char *const vgpu_cmd_names[VGPU_CMD_TYPE_SLOTS] = {
+static const char *const vgpu_cmd_names[] = {
 	"get_display_info", "resource_create_2d", "resource_unref",
 	"set_scanout", "resource_flush", "transfer_to_host_2d",
 	"resource_attach_backing", "resource_detach_backing",
@@ -54,6 +54,9 @@ static const char *const vgpu_cmd_names[VGPU_CMD_TYPE_SLOTS] = {
 	"resource_unmap_blob",
 	"update_cursor", "move_cursor",
 };
+
+/* One name per slot of vgpu_cmd_slot(), in its order. */
+static_assert(ARRAY_SIZE(vgpu_cmd_names) == VGPU_CMD_TYPE_SLOTS);
 
 static int vgpu_features_show(struct seq_file *m, void *unused)
 {

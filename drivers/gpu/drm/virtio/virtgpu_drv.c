@@ -302,6 +302,55 @@ static void vgpu_free_caches(struct vgpu_device *vgdev)
 	}
 }
 
+/*
+ * The DRM device hangs off the transport's device (the PCI function), as
+ * with the in-tree driver: userspace finds the GPU's PCI ids there, and DMA
+ * mappings need a device with DMA ops. That device outlives our binding,
+ * so its managed resources are grouped and released by our remove rather
+ * than by its own unbind.
+ */
+static struct vgpu_device *vgpu_device_alloc(struct virtio_device *vdev)
+{
+	struct device *parent = vdev->dev.parent;
+	struct vgpu_device *vgdev;
+	void *group;
+
+	group = devres_open_group(parent, NULL, GFP_KERNEL);
+	if (!group)
+		return ERR_PTR(-ENOMEM);
+	vgdev = devm_drm_dev_alloc(parent, &vgpu_driver, struct vgpu_device,
+				   drm);
+	devres_close_group(parent, group);
+	if (IS_ERR(vgdev)) {
+		devres_release_group(parent, group);
+		return vgdev;
+	}
+	vgdev->vdev = vdev;
+	vgdev->devres_group = group;
+	vdev->priv = vgdev;
+	return vgdev;
+}
+
+/* Locks, lists and ids of a new device, before it talks to the host. */
+static void vgpu_init_state(struct vgpu_device *vgdev)
+{
+	vgpu_queue_init(vgdev, &vgdev->ctrlq);
+	vgpu_queue_init(vgdev, &vgdev->cursorq);
+	spin_lock_init(&vgdev->fences.lock);
+	INIT_LIST_HEAD(&vgdev->fences.pending);
+	vgdev->fences.kernel_ctx = dma_fence_context_alloc(1);
+	mutex_init(&vgdev->caps_lock);
+	INIT_LIST_HEAD(&vgdev->caps_cache);
+	mutex_init(&vgdev->display_lock);
+	spin_lock_init(&vgdev->cursor_lock);
+	spin_lock_init(&vgdev->host_visible_lock);
+	init_waitqueue_head(&vgdev->answer_wq);
+	ida_init(&vgdev->res_ida);
+	xa_init(&vgdev->uuids);
+	ida_init(&vgdev->ctx_ida);
+	INIT_WORK(&vgdev->config_work, vgpu_config_work);
+}
+
 static int vgpu_probe(struct virtio_device *vdev)
 {
 	struct device *parent = vdev->dev.parent;
@@ -320,44 +369,12 @@ static int vgpu_probe(struct virtio_device *vdev)
 			return ret;
 	}
 
-	/*
-	 * The DRM device hangs off the transport's device (the PCI function),
-	 * as with the in-tree driver: userspace finds the GPU's PCI ids there,
-	 * and DMA mappings need a device with DMA ops. That device outlives
-	 * our binding, so its managed resources are grouped and released by
-	 * our remove rather than by its own unbind.
-	 */
-	group = devres_open_group(parent, NULL, GFP_KERNEL);
-	if (!group)
-		return -ENOMEM;
-	vgdev = devm_drm_dev_alloc(parent, &vgpu_driver, struct vgpu_device,
-				   drm);
-	devres_close_group(parent, group);
-	if (IS_ERR(vgdev)) {
-		devres_release_group(parent, group);
+	vgdev = vgpu_device_alloc(vdev);
+	if (IS_ERR(vgdev))
 		return PTR_ERR(vgdev);
-	}
 	dev = &vgdev->drm;
-	vgdev->vdev = vdev;
-	vgdev->devres_group = group;
-	vdev->priv = vgdev;
-
-	vgpu_queue_init(vgdev, &vgdev->ctrlq);
-	vgpu_queue_init(vgdev, &vgdev->cursorq);
-	spin_lock_init(&vgdev->fences.lock);
-	INIT_LIST_HEAD(&vgdev->fences.pending);
-	vgdev->fences.kernel_ctx = dma_fence_context_alloc(1);
-	mutex_init(&vgdev->caps_lock);
-	INIT_LIST_HEAD(&vgdev->caps_cache);
-	mutex_init(&vgdev->display_lock);
-	spin_lock_init(&vgdev->cursor_lock);
-	spin_lock_init(&vgdev->host_visible_lock);
-	init_waitqueue_head(&vgdev->answer_wq);
-	ida_init(&vgdev->res_ida);
-	xa_init(&vgdev->uuids);
-	ida_init(&vgdev->ctx_ida);
-	INIT_WORK(&vgdev->config_work, vgpu_config_work);
-
+	group = vgdev->devres_group;
+	vgpu_init_state(vgdev);
 	vgpu_read_features(vgdev);
 
 	ret = vgpu_find_vqs(vgdev);

@@ -568,8 +568,8 @@ struct vgpu_file {
 	struct vgpu_cmd *destroy;
 };
 
-/* Indexed by ioctl number: upstream's 0x01 to 0x0b; slot 0 is unused. */
-#define VGPU_NUM_IOCTLS	12
+/* Indexed by ioctl number, up to the last one; slot 0 is unused. */
+#define VGPU_NUM_IOCTLS	(DRM_VIRTGPU_CONTEXT_INIT + 1)
 extern const struct drm_ioctl_desc vgpu_ioctls[VGPU_NUM_IOCTLS];
 
 /* Runs the deferred submissions of every file (virtgpu_drv.c). */

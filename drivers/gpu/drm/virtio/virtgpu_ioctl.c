@@ -18,6 +18,13 @@
 
 #include "virtgpu_drv.h"
 
+/* Gallium's PIPE_TEXTURE_2D: the one target a 2D-only host has. */
+#define VGPU_PIPE_TEXTURE_2D	2
+/* Rings of a host context; the poll-ring mask has a bit for each. */
+#define VGPU_MAX_RINGS		64
+/* CONTEXT_INIT takes each of the four known parameters at most once. */
+#define VGPU_CTX_PARAMS_MAX	4
+
 /* How long WAIT sleeps before telling userspace to try again. */
 #define VGPU_WAIT_TIMEOUT	(15 * HZ)
 
@@ -110,7 +117,8 @@ static int vgpu_resource_create_ioctl(struct drm_device *dev, void *data,
 		return -EINVAL;
 	if (!vgdev->has_virgl) {
 		/* A 2D host only has single-level, single-sample 2D images. */
-		if (rc->target != 2 || rc->depth > 1 || rc->array_size > 1 ||
+		if (rc->target != VGPU_PIPE_TEXTURE_2D || rc->depth > 1 ||
+		    rc->array_size > 1 ||
 		    rc->last_level || rc->nr_samples > 1)
 			return -EINVAL;
 	}
@@ -534,12 +542,13 @@ static int vgpu_ctx_param(struct vgpu_device *vgdev,
 
 	switch (p->param) {
 	case VIRTGPU_CONTEXT_PARAM_CAPSET_ID:
-		if (p->value >= 64 || !(vgdev->capset_mask & BIT_ULL(p->value)))
+		if (p->value >= BITS_PER_TYPE(vgdev->capset_mask) ||
+		    !(vgdev->capset_mask & BIT_ULL(p->value)))
 			return -EINVAL;
 		out->capset_id = p->value;
 		return 0;
 	case VIRTGPU_CONTEXT_PARAM_NUM_RINGS:
-		if (!p->value || p->value > 64)
+		if (!p->value || p->value > VGPU_MAX_RINGS)
 			return -EINVAL;
 		out->num_rings = p->value;
 		return 0;
@@ -570,7 +579,8 @@ static int vgpu_context_init_ioctl(struct drm_device *dev, void *data,
 
 	if (!vgdev->has_virgl || !vgdev->has_ctx_init)
 		return -EOPNOTSUPP;
-	if (args->pad || !args->num_params || args->num_params > 4)
+	if (args->pad || !args->num_params ||
+	    args->num_params > VGPU_CTX_PARAMS_MAX)
 		return -EINVAL;
 
 	params = memdup_array_user(u64_to_user_ptr(args->ctx_set_params),

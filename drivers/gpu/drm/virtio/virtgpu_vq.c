@@ -913,19 +913,25 @@ void vgpu_cursor_vq_done(struct virtqueue *vq)
 	vgpu_vq_done(vq, &vgdev->cursorq);
 }
 
+static void vgpu_queue_kick(struct vgpu_device *vgdev, struct vgpu_queue *q)
+{
+	bool notify = false;
+
+	spin_lock_irq(&q->lock);
+	if (q->unkicked)
+		notify = vgpu_queue_flush_locked(vgdev, q);
+	spin_unlock_irq(&q->lock);
+	if (notify)
+		vgpu_queue_notify(vgdev, q);
+}
+
+/* Softirq context, with interrupts on, as vgpu_queue_kick() needs. */
 static enum hrtimer_restart vgpu_kick_timer_fn(struct hrtimer *timer)
 {
 	struct vgpu_queue *q = container_of(timer, struct vgpu_queue,
 					    kick_timer);
-	bool notify = false;
 
-	/* Softirq context, with interrupts on. */
-	spin_lock_irq(&q->lock);
-	if (q->unkicked)
-		notify = vgpu_queue_flush_locked(q->vgdev, q);
-	spin_unlock_irq(&q->lock);
-	if (notify)
-		vgpu_queue_notify(q->vgdev, q);
+	vgpu_queue_kick(q->vgdev, q);
 	return HRTIMER_NORESTART;
 }
 
@@ -957,18 +963,6 @@ void vgpu_queue_kick_soon(struct vgpu_queue *q)
 		hrtimer_start(&q->kick_timer, 0, HRTIMER_MODE_REL_SOFT);
 	vgpu_queue_notify(q->vgdev, q);
 	drm_dev_exit(idx);
-}
-
-static void vgpu_queue_kick(struct vgpu_device *vgdev, struct vgpu_queue *q)
-{
-	bool notify = false;
-
-	spin_lock_irq(&q->lock);
-	if (q->unkicked)
-		notify = vgpu_queue_flush_locked(vgdev, q);
-	spin_unlock_irq(&q->lock);
-	if (notify)
-		vgpu_queue_notify(vgdev, q);
 }
 
 /**
