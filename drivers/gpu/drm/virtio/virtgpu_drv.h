@@ -231,6 +231,8 @@ void vgpu_cursor_vq_done(struct virtqueue *vq);
 void vgpu_queue_init(struct vgpu_device *vgdev, struct vgpu_queue *q);
 void vgpu_queues_flush(struct vgpu_device *vgdev);
 void vgpu_queues_kick(struct vgpu_device *vgdev);
+int vgpu_wait_answer(struct vgpu_device *vgdev, const int *state,
+		     int pending);
 void vgpu_queue_kick_soon(struct vgpu_queue *q);
 void vgpu_queues_quiesce(struct vgpu_device *vgdev);
 void vgpu_stat_add(struct vgpu_device *vgdev, enum vgpu_stat stat, u64 n);

@@ -116,20 +116,10 @@ static int vgpu_prime_get_uuid(struct dma_buf *buf, uuid_t *uuid)
 	struct drm_gem_object *obj = buf->priv;
 	struct vgpu_device *vgdev = to_vgdev(obj->dev);
 	struct vgpu_bo *bo = to_vgpu_bo(obj);
-	long left;
+	int ret = vgpu_wait_answer(vgdev, &bo->uuid_state, VGPU_UUID_PENDING);
 
-	if (READ_ONCE(bo->uuid_state) == VGPU_UUID_PENDING) {
-		vgpu_queues_kick(vgdev);
-		left = wait_event_interruptible_timeout(vgdev->answer_wq,
-							READ_ONCE(bo->uuid_state) !=
-							VGPU_UUID_PENDING,
-							VGPU_SYNC_TIMEOUT);
-		vgpu_stat_add(vgdev, VGPU_STAT_SYNC_WAIT, 1);
-		if (left < 0)
-			return left;
-		if (!left)
-			return -ETIMEDOUT;
-	}
+	if (ret)
+		return ret;
 	/* No UUID asked for (no feature, or a blob without the flag). */
 	if (vgpu_uuid_state(bo) != VGPU_UUID_DONE)
 		return -ENODEV;

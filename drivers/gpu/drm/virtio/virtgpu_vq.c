@@ -966,6 +966,41 @@ void vgpu_queue_kick_soon(struct vgpu_queue *q)
 }
 
 /**
+ * vgpu_wait_answer() - sleep until an asynchronous answer has come
+ * @vgdev: the device
+ * @state: the state the answer's callback moves on from @pending, then
+ *	wakes &vgpu_device.answer_wq
+ * @pending: the value that means "still waiting"
+ *
+ * For commands sent without waiting whose answer someone needs later (a
+ * blob's mapping, a UUID): sends the batch, so that the command is not
+ * waiting for it, then sleeps, counted as a synchronous wait.
+ *
+ * Context: process context; sleeps at most VGPU_SYNC_TIMEOUT.
+ * Return: 0 once *@state has moved on, -ETIMEDOUT or -ERESTARTSYS.
+ */
+int vgpu_wait_answer(struct vgpu_device *vgdev, const int *state,
+		     int pending)
+{
+	ktime_t start;
+	long left;
+
+	if (READ_ONCE(*state) != pending)
+		return 0;
+	vgpu_queues_kick(vgdev);
+	start = ktime_get();
+	left = wait_event_interruptible_timeout(vgdev->answer_wq,
+						READ_ONCE(*state) != pending,
+						VGPU_SYNC_TIMEOUT);
+	vgpu_stat_add(vgdev, VGPU_STAT_SYNC_WAIT, 1);
+	vgpu_stat_add(vgdev, VGPU_STAT_SYNC_WAIT_NS,
+		      ktime_to_ns(ktime_sub(ktime_get(), start)));
+	if (left < 0)
+		return left;
+	return left ? 0 : -ETIMEDOUT;
+}
+
+/**
  * vgpu_queues_kick() - send both queues' pending batches now
  * @vgdev: the device
  *

@@ -72,26 +72,10 @@ static void vgpu_vram_free(struct drm_gem_object *obj)
  */
 int vgpu_vram_wait_mapped(struct vgpu_device *vgdev, struct vgpu_bo *bo)
 {
-	ktime_t start;
-	long left;
+	int ret = vgpu_wait_answer(vgdev, &bo->map_state, VGPU_MAP_PENDING);
 
-	if (READ_ONCE(bo->map_state) != VGPU_MAP_PENDING)
-		goto out;
-
-	vgpu_queues_kick(vgdev);
-	start = ktime_get();
-	left = wait_event_interruptible_timeout(vgdev->answer_wq,
-						READ_ONCE(bo->map_state) !=
-						VGPU_MAP_PENDING,
-						VGPU_SYNC_TIMEOUT);
-	vgpu_stat_add(vgdev, VGPU_STAT_SYNC_WAIT, 1);
-	vgpu_stat_add(vgdev, VGPU_STAT_SYNC_WAIT_NS,
-		      ktime_to_ns(ktime_sub(ktime_get(), start)));
-	if (left < 0)
-		return left;
-	if (!left)
-		return -ETIMEDOUT;
-out:
+	if (ret)
+		return ret;
 	/* Pairs with the release in vgpu_vram_map_done(). */
 	return smp_load_acquire(&bo->map_state) == VGPU_MAP_DONE ? 0 : -EINVAL;
 }
