@@ -39,27 +39,6 @@
 #define VGPU_DEFAULT_HZ		60
 
 /*
- * Vertical blanking. The host has no vblank interrupt, yet compositors pace
- * themselves on vblank events and page-flip completion. Each CRTC has a
- * grid of vblank times, one every frame period of its mode from the moment
- * the mode was set. While anybody wants vblank interrupts an hrtimer fires
- * on the grid; each tick is a vblank, and page-flip events are delivered on
- * the next tick after the commit has been sent to the host. Timestamps come
- * from the grid, so they stay exact while the timer is off, and the timer
- * can stop as soon as nobody waits (vblank_disable_immediate): an idle
- * guest does not wake up 60 times a second.
- *
- * Pacing flips costs a vsync'd client its frames above the refresh rate,
- * on purpose: without it (the fake vblank of drivers that have none) a
- * compositor or a game with vsync on renders and copies frames as fast as
- * the host takes them, hundreds a second that no one sees, and with many
- * guests per host that is the host's CPU gone. A client that wants its
- * frames shown at once asks for an async flip, which completes as soon as
- * its commands are queued: inside the ioctl when it changes only the
- * primary plane's buffer (vgpu_primary_async_check()), otherwise in
- * vgpu_crtc_atomic_flush().
- */
-/*
  * Frame period of @mode in nanoseconds, from the modeline itself rather
  * than 1 / rounded refresh rate: clients measure vblank intervals against
  * the modeline. Interlaced modes scan out two fields per frame, doublescan
@@ -88,6 +67,34 @@ static u64 vgpu_mode_frame_ns(const struct drm_display_mode *mode)
 		return 0;
 	return ns;
 }
+
+/**
+ * DOC: emulated vblank
+ *
+ * The host has no vblank interrupt, yet compositors pace
+ * themselves on vblank events and page-flip completion. Each CRTC has a
+ * grid of vblank times, one every frame period of its mode from the moment
+ * the mode was set. While anybody wants vblank interrupts an hrtimer fires
+ * on the grid; each tick is a vblank, and page-flip events are delivered on
+ * the next tick after the flip's commands have been queued: a flip of the
+ * primary plane alone arms its event inside the ioctl, as hardware latches
+ * a flip (vgpu_atomic_commit()), a full commit in vgpu_crtc_atomic_flush().
+ * The period comes from the mode, whose refresh rate the mode checks keep
+ * between VGPU_MIN_REFRESH_HZ and VGPU_MAX_REFRESH_HZ. Timestamps come
+ * from the grid, so they stay exact while the timer is off, and the timer
+ * can stop as soon as nobody waits (vblank_disable_immediate): an idle
+ * guest does not wake up 60 times a second.
+ *
+ * Pacing flips costs a vsync'd client its frames above the refresh rate,
+ * on purpose: without it (the fake vblank of drivers that have none) a
+ * compositor or a game with vsync on renders and copies frames as fast as
+ * the host takes them, hundreds a second that no one sees, and with many
+ * guests per host that is the host's CPU gone. A client that wants its
+ * frames shown at once asks for an async flip, which completes as soon as
+ * its commands are queued: inside the ioctl when it changes only the
+ * primary plane's buffer (vgpu_primary_async_check()), otherwise in
+ * vgpu_crtc_atomic_flush().
+ */
 
 static ktime_t vgpu_vblank_floor(struct vgpu_output *out, ktime_t t)
 {

@@ -149,7 +149,7 @@ struct vgpu_cmd {
 	unsigned int nr_desc;
 	/**
 	 * @riders: SUBMIT_3Ds whose streams follow this one's in the same
-	 * request, linked by their @link ("Riders" in DOC: command core).
+	 * request, linked by their @link ("DOC: riders").
 	 * Changed under the queue lock until the command enters the ring.
 	 */
 	struct list_head riders;

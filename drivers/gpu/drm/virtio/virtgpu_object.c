@@ -17,8 +17,10 @@
 
 #include "virtgpu_drv.h"
 
-/*
- * Lifetime. A host resource reads and writes the object's pages until the
+/**
+ * DOC: object lifetime
+ *
+ * A host resource reads and writes the object's pages until the
  * host has processed RESOURCE_UNREF. So the last GEM reference does not free
  * the pages: it sends the UNREF, and the pages and the resource id are
  * released from that command's completion. Commands are never reordered,

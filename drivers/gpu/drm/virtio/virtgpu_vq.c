@@ -47,32 +47,10 @@
  * default. The batch, 192 by default, is three quarters of QEMU's
  * 256-entry ring: the host works through one batch while the next one
  * fills the rest of the ring, and when the ring does fill, the backlog
- * moves in a quarter of a ring at a time (see Completion below). A
+ * moves in a quarter of a ring at a time (see "DOC: completion"). A
  * smaller batch would pay a notification per fraction of a ring in the
  * storms that fill it. Cursor moves, batched like the rest, reach the host within the delay,
  * a third of a 60 Hz frame.
- *
- * Riders. A ring slot per command caps a notification at 256 commands, so
- * a storm of small EXECBUFFERs would pay one notification per ring no
- * matter how long the delay. While a batch is forming, a fenced SUBMIT_3D
- * of a virgl context (the one kind of stream known to be a plain sequence
- * of commands, see vgpu_submit_build()) is therefore held out of the ring
- * as the queue's open carrier, and the next fenced SUBMIT_3Ds of the same
- * context and host timeline ride in it: their streams become further
- * descriptors of the same request, its size grows by theirs and its fence
- * id becomes the rider's. The host runs the streams back to back, exactly
- * as it would have run the requests, and answers once the last fence is
- * reached; the carrier's completion then completes each rider in order.
- * Any other command, a flush of the batch, a waiter on a fence (through
- * the timer, as the fence path may not take the queue lock) or a carrier
- * reaching %VGPU_RIDE_DESC_MAX descriptors or %VGPU_RIDE_BYTES_MAX bytes
- * seals it into the ring first, so order holds. Streams of one context
- * only ride together because a stream the host rejects midway can make it
- * skip the rest of the request: only that context's own later streams are
- * lost then, which a context whose streams are malformed cannot rely on
- * anyway. A carrier counts as one command towards @notify_batch, as it
- * takes one ring slot. A SUBMIT_3D alone on an idle queue, or one that is
- * urgent, goes to the ring at once. @merge_submits=N turns riding off.
  *
  * @notify_delay_us=0 notifies after every command. Order never changes:
  * batching only delays the notification, not the ring. When a
@@ -80,35 +58,9 @@
  * wants it (with event-idx the host can say no while it is processing)
  * and counts both outcomes.
  *
- * Completion. The virtqueue callback takes every used buffer with callbacks
- * disabled, re-enables them and re-checks, so a burst of responses costs one
- * interrupt. It signals the answered commands' fences right there, outside
- * the queue lock, so a process waiting on one wakes straight from the
- * interrupt instead of after a worker has run too. What may sleep or free
- * (the command's callback, dropping its object references, waking a
- * synchronous caller) is left to the drain worker, which takes the answered
- * commands in ring order. A fence therefore signals before the callbacks of
- * its batch have run: no fenced command may have a callback whose effects
- * its fence's waiters rely on (none has). A callback may submit new
- * commands. The virtqueue callback also moves backlog into the slots the
- * host freed, and while a backlog remains (a full ring) it asks for the next
- * interrupt only when about three quarters of the ring are used: the host
- * still has the last quarter to work on while the backlog moves in, and a
- * storm pays one interrupt per refill instead of one per response, at the
- * price of fences in that ring signalling up to that much later.
- *
- * Foreign fences. The host cannot see fences of other drivers, of other
- * files' rings or of commands not yet in the ring, so an EXECBUFFER that
- * waits for one holds its command back until it has signalled. The ioctl
- * does not sleep for it: the command waits on its file's deferred list
- * and a worker submits it from there, in the file's order ("DOC: deferred
- * submission" in virtgpu_submit.c). The file's later context commands
- * never overtake it: EXECBUFFERs and context attach/detach/destroy queue
- * behind it, while TRANSFER_TO_HOST, TRANSFER_FROM_HOST and
- * RESOURCE_CREATE_BLOB of a file with deferred commands still sleep,
- * interruptibly, until those are in the ring (deferring them too would
- * need the same out-fence treatment as EXECBUFFER, and they are rare
- * right after a fenced EXECBUFFER).
+ * Foreign fences. A command that must wait for fences the host cannot see
+ * is held back by its file, not by the core ("DOC: deferred submission" in
+ * virtgpu_submit.c); the core only ever sees commands that may go.
  *
  * Unplug. A command submitted after the device is gone, or still in the
  * ring when it goes, is completed locally with -ENODEV, so every callback
@@ -351,11 +303,37 @@ int vgpu_cmd_prepare(struct vgpu_cmd *cmd)
 }
 
 /**
+ * DOC: riders
+ *
+ * A ring slot per command caps a notification at 256 commands, so
+ * a storm of small EXECBUFFERs would pay one notification per ring no
+ * matter how long the delay. While a batch is forming, a fenced SUBMIT_3D
+ * of a virgl context (the one kind of stream known to be a plain sequence
+ * of commands, see vgpu_ctx_runs_inline()) is therefore held out of the ring
+ * as the queue's open carrier, and the next fenced SUBMIT_3Ds of the same
+ * context and host timeline ride in it: their streams become further
+ * descriptors of the same request, its size grows by theirs and its fence
+ * id becomes the rider's. The host runs the streams back to back, exactly
+ * as it would have run the requests, and answers once the last fence is
+ * reached; the carrier's completion then completes each rider in order.
+ * Any other command, a flush of the batch, a waiter on a fence (through
+ * the timer, as the fence path may not take the queue lock) or a carrier
+ * reaching %VGPU_RIDE_DESC_MAX descriptors or %VGPU_RIDE_BYTES_MAX bytes
+ * seals it into the ring first, so order holds. Streams of one context
+ * only ride together because a stream the host rejects midway can make it
+ * skip the rest of the request: only that context's own later streams are
+ * lost then, which a context whose streams are malformed cannot rely on
+ * anyway. A carrier counts as one command towards @notify_batch, as it
+ * takes one ring slot. A SUBMIT_3D alone on an idle queue, or one that is
+ * urgent, goes to the ring at once. @merge_submits=N turns riding off.
+ */
+
+/**
  * vgpu_cmd_allow_riders() - let a SUBMIT_3D carry later ones
  * @cmd: a SUBMIT_3D, not submitted
  *
  * Marks @cmd as a stream that later SUBMIT_3Ds of its context may be
- * appended to ("Riders" in DOC: command core). Whether it becomes a
+ * appended to ("DOC: riders"). Whether it becomes a
  * carrier is decided at submission.
  *
  * Context: any.
@@ -878,6 +856,27 @@ static void vgpu_queue_drain(struct work_struct *work)
 		vgpu_cmd_finish(q->vgdev, q, cmd);
 	}
 }
+
+/**
+ * DOC: completion
+ *
+ * The virtqueue callback takes every used buffer with callbacks
+ * disabled, re-enables them and re-checks, so a burst of responses costs one
+ * interrupt. It signals the answered commands' fences right there, outside
+ * the queue lock, so a process waiting on one wakes straight from the
+ * interrupt instead of after a worker has run too. What may sleep or free
+ * (the command's callback, dropping its object references, waking a
+ * synchronous caller) is left to the drain worker, which takes the answered
+ * commands in ring order. A fence therefore signals before the callbacks of
+ * its batch have run: no fenced command may have a callback whose effects
+ * its fence's waiters rely on (none has). A callback may submit new
+ * commands. The virtqueue callback also moves backlog into the slots the
+ * host freed, and while a backlog remains (a full ring) it asks for the next
+ * interrupt only when about three quarters of the ring are used: the host
+ * still has the last quarter to work on while the backlog moves in, and a
+ * storm pays one interrupt per refill instead of one per response, at the
+ * price of fences in that ring signalling up to that much later.
+ */
 
 static void vgpu_vq_done(struct virtqueue *vq, struct vgpu_queue *q)
 {
