@@ -192,6 +192,14 @@ struct vgpu_queue {
 	struct list_head backlog;
 	/** @unkicked: buffers added since the last notification (@lock). */
 	unsigned int unkicked;
+	/** @queued: commands that ever entered the ring or @open (@lock). */
+	unsigned long queued;
+	/**
+	 * @soon_mark: @queued as vgpu_queue_kick_soon() last saw it before
+	 * notifying; written locklessly, read under @lock. While it equals
+	 * @queued, whatever @unkicked counts has already been notified.
+	 */
+	unsigned long soon_mark;
 	/**
 	 * @open: a SUBMIT_3D kept out of the ring so that the next ones of
 	 * its context can ride in it (@lock; peeked at locklessly by

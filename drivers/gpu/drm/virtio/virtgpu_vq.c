@@ -606,6 +606,17 @@ static bool vgpu_queue_policy_locked(struct vgpu_device *vgdev,
 	return false;
 }
 
+/*
+ * Whether commands are waiting for a notification that has not happened:
+ * a lockless kick (a fence waiter) notifies without resetting @unkicked,
+ * and a command held open after it would only wait for the next waiter's
+ * kick, which then has to go through the timer to seal it.
+ */
+static bool vgpu_queue_forming_locked(struct vgpu_queue *q)
+{
+	return q->unkicked && q->queued != READ_ONCE(q->soon_mark);
+}
+
 static void vgpu_queue_notify(struct vgpu_device *vgdev, struct vgpu_queue *q)
 {
 	vgpu_stat_add(vgdev, VGPU_STAT_NOTIFY, 1);
@@ -660,13 +671,15 @@ static int vgpu_queue_submit(struct vgpu_device *vgdev, struct vgpu_queue *q,
 		 * anyway: alone on an idle queue it goes to the ring at
 		 * once, where a waiter's kick reaches it directly.
 		 */
-		if (cmd->may_carry && fence && !urgent && q->unkicked &&
+		if (cmd->may_carry && fence && !urgent &&
+		    vgpu_queue_forming_locked(q) &&
 		    READ_ONCE(notify_delay_us) && READ_ONCE(merge_submits) &&
 		    vgpu_cmd_carrier_table(cmd))
 			WRITE_ONCE(q->open, cmd);
 		else
 			vgpu_queue_place_locked(vgdev, q, cmd);
 		q->unkicked++;
+		q->queued++;
 	}
 	notify = vgpu_queue_policy_locked(vgdev, q, urgent);
 	spin_unlock_irqrestore(&q->lock, flags);
@@ -950,17 +963,22 @@ static enum hrtimer_restart vgpu_kick_timer_fn(struct hrtimer *timer)
  */
 void vgpu_queue_kick_soon(struct vgpu_queue *q)
 {
+	unsigned long mark;
 	int idx;
 
 	if (!drm_dev_enter(&q->vgdev->drm, &idx))
 		return;
+	mark = READ_ONCE(q->queued);
 	/*
-	 * A command held open for riders is not in the ring yet: the timer,
-	 * which may take the queue lock, seals it and flushes right away.
+	 * A command held open for riders is not in the ring yet, so a
+	 * notification now would find nothing new: the timer, which may take
+	 * the queue lock, seals it and notifies right away instead.
 	 */
 	if (READ_ONCE(q->open))
 		hrtimer_start(&q->kick_timer, 0, HRTIMER_MODE_REL_SOFT);
-	vgpu_queue_notify(q->vgdev, q);
+	else
+		vgpu_queue_notify(q->vgdev, q);
+	WRITE_ONCE(q->soon_mark, mark);
 	drm_dev_exit(idx);
 }
 
