@@ -33,20 +33,23 @@ static struct vgpu_cmd *vgpu_cmd_new_req(struct vgpu_device *vgdev, u32 type,
 }
 
 /*
- * Submits a command of a KMS update (upload, scanout, flush). On a 3D
- * device it carries a fence of the kernel timeline although nobody waits
- * for it: the host then holds its answer back until the GL work before
- * it is done, and answers it together with the frame's own fenced
- * submission, which costs one interrupt a frame instead of two. Where
- * the fence cannot be had, the command goes without.
+ * Submits a command of a KMS update (upload, scanout, flush). When the
+ * frame it shows was rendered by a submission still on its way through
+ * the host (@after_render, "DOC: present ordering" in virtgpu_plane.c), it
+ * carries a fence of the kernel timeline although nobody waits for it: the
+ * host then holds its answer back until the GL work before it is done, and
+ * answers it together with the frame's own fenced submission, which costs
+ * one interrupt a frame instead of two. Without such a frame the fence
+ * would only cost the host a GL fence of its own. Where the fence cannot
+ * be had, the command goes without.
  */
 static int vgpu_cmd_submit_display(struct vgpu_device *vgdev,
-				   struct vgpu_cmd *cmd)
+				   struct vgpu_cmd *cmd, bool after_render)
 {
 	struct vgpu_fence *fence = NULL;
 	int ret;
 
-	if (vgdev->has_virgl) {
+	if (after_render && vgdev->has_virgl) {
 		fence = vgpu_fence_alloc(vgdev, vgdev->fences.kernel_ctx, 0,
 					 false, false);
 		if (fence)
@@ -194,12 +197,13 @@ static void vgpu_rect_set(struct virtio_gpu_rect *r, u32 x, u32 y,
  * @y: source y in the resource
  * @w: width
  * @h: height
+ * @after_render: the resource's latest rendering is still in flight
  *
  * Context: process context.
  * Return: 0 or a negative errno.
  */
 int vgpu_cmd_set_scanout(struct vgpu_device *vgdev, u32 scanout, u32 res_id,
-			 u32 x, u32 y, u32 w, u32 h)
+			 u32 x, u32 y, u32 w, u32 h, bool after_render)
 {
 	struct virtio_gpu_set_scanout *req;
 	struct vgpu_cmd *cmd;
@@ -210,7 +214,7 @@ int vgpu_cmd_set_scanout(struct vgpu_device *vgdev, u32 scanout, u32 res_id,
 	req->scanout_id = cpu_to_le32(scanout);
 	req->resource_id = cpu_to_le32(res_id);
 	vgpu_rect_set(&req->r, x, y, w, h);
-	return vgpu_cmd_submit_display(vgdev, cmd);
+	return vgpu_cmd_submit_display(vgdev, cmd, after_render);
 }
 
 /**
@@ -221,12 +225,13 @@ int vgpu_cmd_set_scanout(struct vgpu_device *vgdev, u32 scanout, u32 res_id,
  * @y: top
  * @w: width
  * @h: height
+ * @after_render: the latest rendering into @bo is still in flight
  *
  * Context: process context.
  * Return: 0 or a negative errno.
  */
 int vgpu_cmd_flush(struct vgpu_device *vgdev, struct vgpu_bo *bo,
-		   u32 x, u32 y, u32 w, u32 h)
+		   u32 x, u32 y, u32 w, u32 h, bool after_render)
 {
 	struct virtio_gpu_resource_flush *req;
 	struct vgpu_cmd *cmd;
@@ -236,7 +241,7 @@ int vgpu_cmd_flush(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 		return -ENOMEM;
 	req->resource_id = cpu_to_le32(bo->res_id);
 	vgpu_rect_set(&req->r, x, y, w, h);
-	return vgpu_cmd_submit_display(vgdev, cmd);
+	return vgpu_cmd_submit_display(vgdev, cmd, after_render);
 }
 
 /**
@@ -268,8 +273,6 @@ int vgpu_cmd_transfer_2d(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 	vgpu_rect_set(&req->r, x, y, w, h);
 	/* Every 2D format is 32 bits a pixel. */
 	vgpu_stat_add(vgdev, VGPU_STAT_XFER_TO_HOST, (u64)w * h * 4);
-	if (!fence)
-		return vgpu_cmd_submit_display(vgdev, cmd);
 	return vgpu_cmd_submit(vgdev, cmd, fence);
 }
 

@@ -195,7 +195,7 @@ static void vgpu_crtc_atomic_disable(struct drm_crtc *crtc,
 	struct vgpu_device *vgdev = to_vgdev(crtc->dev);
 	struct vgpu_output *out = crtc_to_output(crtc);
 
-	vgpu_cmd_set_scanout(vgdev, out->index, 0, 0, 0, 0, 0);
+	vgpu_cmd_set_scanout(vgdev, out->index, 0, 0, 0, 0, 0, false);
 	/* Sends an armed flip's event; its vblank will not come. */
 	drm_crtc_vblank_off(crtc);
 	spin_lock_irq(&crtc->dev->event_lock);

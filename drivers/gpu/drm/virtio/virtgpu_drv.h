@@ -330,9 +330,9 @@ int vgpu_cmd_attach_backing(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 			    struct virtio_gpu_mem_entry *ents, u32 nents,
 			    struct vgpu_fence *fence);
 int vgpu_cmd_set_scanout(struct vgpu_device *vgdev, u32 scanout, u32 res_id,
-			 u32 x, u32 y, u32 w, u32 h);
+			 u32 x, u32 y, u32 w, u32 h, bool after_render);
 int vgpu_cmd_flush(struct vgpu_device *vgdev, struct vgpu_bo *bo,
-		   u32 x, u32 y, u32 w, u32 h);
+		   u32 x, u32 y, u32 w, u32 h, bool after_render);
 int vgpu_cmd_transfer_2d(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 			 u64 offset, u32 x, u32 y, u32 w, u32 h,
 			 struct vgpu_fence *fence);

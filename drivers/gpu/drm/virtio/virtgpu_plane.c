@@ -7,6 +7,7 @@
 
 #include <linux/dma-fence-unwrap.h>
 #include <linux/dma-resv.h>
+#include <linux/slab.h>
 
 #include <drm/drm_atomic.h>
 #include <drm/drm_atomic_helper.h>
@@ -37,6 +38,25 @@ static const u32 vgpu_cursor_formats[] = {
 
 /* Longest wait of an async flip for a fence that came after its check. */
 #define VGPU_ASYNC_FENCE_TIMEOUT	(HZ / 10)
+
+/**
+ * struct vgpu_plane_state - a plane's state and what its commit learned
+ * @base: the DRM state
+ * @after_render: prepare_fb() let the commit go without waiting for the
+ *	buffer's rendering ("DOC: present ordering"), so that rendering is
+ *	still on its way through the host when the scanout commands follow.
+ *	Only meaningful for the commit that prepared this state.
+ */
+struct vgpu_plane_state {
+	struct drm_plane_state base;
+	bool after_render;
+};
+
+static inline struct vgpu_plane_state *
+to_vgpu_plane_state(struct drm_plane_state *state)
+{
+	return container_of(state, struct vgpu_plane_state, base);
+}
 
 static const u64 vgpu_modifiers[] = {
 	DRM_FORMAT_MOD_LINEAR,
@@ -111,7 +131,8 @@ static void vgpu_primary_point(struct vgpu_device *vgdev,
 		vgpu_cmd_set_scanout_blob(vgdev, out->index, bo, new->fb,
 					  x, y, w, h);
 	else
-		vgpu_cmd_set_scanout(vgdev, out->index, bo->res_id, x, y, w, h);
+		vgpu_cmd_set_scanout(vgdev, out->index, bo->res_id, x, y, w, h,
+				     to_vgpu_plane_state(new)->after_render);
 }
 
 /*
@@ -137,7 +158,8 @@ static void vgpu_primary_show(struct vgpu_device *vgdev,
 	if (drm_atomic_helper_damage_merged(old, new, &damage))
 		vgpu_cmd_flush(vgdev, bo, damage.x1, damage.y1,
 			       drm_rect_width(&damage),
-			       drm_rect_height(&damage));
+			       drm_rect_height(&damage),
+			       to_vgpu_plane_state(new)->after_render);
 }
 
 static void vgpu_primary_atomic_update(struct drm_plane *plane,
@@ -156,7 +178,7 @@ static void vgpu_primary_atomic_update(struct drm_plane *plane,
 	out = crtc_to_output(crtc);
 
 	if (!new->fb || !new->visible) {
-		vgpu_cmd_set_scanout(vgdev, out->index, 0, 0, 0, 0, 0);
+		vgpu_cmd_set_scanout(vgdev, out->index, 0, 0, 0, 0, 0, false);
 		return;
 	}
 	vgpu_primary_show(vgdev, out, old, new,
@@ -207,9 +229,10 @@ static void vgpu_primary_atomic_update(struct drm_plane *plane,
  * The host answers the scanout commands as soon as it has processed them,
  * and the frame's submission once its fence has signalled: two interrupts
  * per frame, of which only the second tells anybody anything (flip events
- * come from the emulated vblank). On a 3D device the scanout commands
- * therefore carry fences too (vgpu_cmd_submit_display()), so that the
- * host answers them together with the frame.
+ * come from the emulated vblank). So when prepare_fb() dropped such a
+ * fence, the scanout commands carry fences too (&vgpu_plane_state.after_render,
+ * vgpu_cmd_submit_display()), so that the host answers them together with
+ * the frame. A frame that was done before the commit needs no such thing.
  *
  * The buffer is not rendered into while it is shown: the client renders
  * into it again only after the next flip's event, and that flip's
@@ -245,6 +268,7 @@ static void vgpu_plane_drop_ordered_fence(struct vgpu_device *vgdev,
 	vgpu_stat_add(vgdev, VGPU_STAT_KMS_FENCE_ORDERED, 1);
 	dma_fence_put(state->fence);
 	state->fence = NULL;
+	to_vgpu_plane_state(state)->after_render = true;
 }
 
 /*
@@ -541,12 +565,48 @@ static const struct drm_plane_helper_funcs vgpu_cursor_helper_funcs = {
 	.atomic_async_update = vgpu_cursor_async_update,
 };
 
+static void vgpu_plane_reset(struct drm_plane *plane)
+{
+	struct vgpu_plane_state *state;
+
+	if (plane->state) {
+		__drm_atomic_helper_plane_destroy_state(plane->state);
+		kfree(to_vgpu_plane_state(plane->state));
+		plane->state = NULL;
+	}
+	state = kzalloc(sizeof(*state), GFP_KERNEL);
+	if (state)
+		__drm_atomic_helper_plane_reset(plane, &state->base);
+}
+
+static struct drm_plane_state *
+vgpu_plane_duplicate_state(struct drm_plane *plane)
+{
+	struct vgpu_plane_state *state;
+
+	if (!plane->state)
+		return NULL;
+	/* @after_render starts false: it describes one commit only. */
+	state = kzalloc(sizeof(*state), GFP_KERNEL);
+	if (!state)
+		return NULL;
+	__drm_atomic_helper_plane_duplicate_state(plane, &state->base);
+	return &state->base;
+}
+
+static void vgpu_plane_destroy_state(struct drm_plane *plane,
+				     struct drm_plane_state *state)
+{
+	__drm_atomic_helper_plane_destroy_state(state);
+	kfree(to_vgpu_plane_state(state));
+}
+
 static const struct drm_plane_funcs vgpu_plane_funcs = {
 	.update_plane = drm_atomic_helper_update_plane,
 	.disable_plane = drm_atomic_helper_disable_plane,
-	.reset = drm_atomic_helper_plane_reset,
-	.atomic_duplicate_state = drm_atomic_helper_plane_duplicate_state,
-	.atomic_destroy_state = drm_atomic_helper_plane_destroy_state,
+	.reset = vgpu_plane_reset,
+	.atomic_duplicate_state = vgpu_plane_duplicate_state,
+	.atomic_destroy_state = vgpu_plane_destroy_state,
 };
 
 /**
