@@ -126,7 +126,7 @@ newest_kernel() {
     v="${k%.*}"
     rl="$RUN/runlist-$v.txt"
     sed -n 's/^PROGS[[:space:]]*:\{0,1\}=//p' tests/c/Makefile | tr ' ' '\n' |
-        sed -n 's/^\(basic\|uapi\|kms\|stats\)$/c & timeout=120/p' >"$rl"
+        sed -n 's/^\(basic\|uapi\|ng\|kms\|stats\)$/c & timeout=120/p' >"$rl"
     if [ "$DRIVER" = ours ]; then
         rm -f "$KO"
         KVER="$k" build_checks "$RUN/build-$v" module

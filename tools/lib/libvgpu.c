@@ -160,34 +160,131 @@ int vgpu_gem_close(int fd, uint32_t bo)
 	return vgpu_ioctl(fd, DRM_IOCTL_GEM_CLOSE, &gc);
 }
 
+static void vgpu_fill_execbuffer(struct drm_virtgpu_execbuffer *eb,
+				 const struct vgpu_submit *s)
+{
+	memset(eb, 0, sizeof(*eb));
+	eb->command = u64_ptr(s->cmd);
+	eb->size = s->size;
+	eb->bo_handles = u64_ptr(s->bos);
+	eb->num_bo_handles = s->num_bos;
+	eb->fence_fd = -1;
+	if (s->fence_in >= 0) {
+		eb->flags |= VIRTGPU_EXECBUF_FENCE_FD_IN;
+		eb->fence_fd = s->fence_in;
+	}
+	if (s->fence_out)
+		eb->flags |= VIRTGPU_EXECBUF_FENCE_FD_OUT;
+	if (s->ring_idx >= 0) {
+		eb->flags |= VIRTGPU_EXECBUF_RING_IDX;
+		eb->ring_idx = s->ring_idx;
+	}
+	if (s->num_in_syncobjs || s->num_out_syncobjs) {
+		eb->syncobj_stride = sizeof(struct drm_virtgpu_execbuffer_syncobj);
+		eb->num_in_syncobjs = s->num_in_syncobjs;
+		eb->in_syncobjs = u64_ptr(s->in_syncobjs);
+		eb->num_out_syncobjs = s->num_out_syncobjs;
+		eb->out_syncobjs = u64_ptr(s->out_syncobjs);
+	}
+}
+
+static int64_t vgpu_deadline(int64_t wait_ns)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec + wait_ns;
+}
+
+int vgpu_ng_has(int fd, uint64_t param)
+{
+	int v = 0;
+
+	return !vgpu_getparam(fd, param, &v) && v;
+}
+
+int vgpu_ng_submit(int fd, const struct vgpu_submit *s, uint32_t n,
+		   int64_t wait_ns)
+{
+	struct drm_virtgpu_execbuffer eb[VIRTGPU_NG_SUBMIT_MAX_ENTRIES];
+	struct drm_virtgpu_ng_submit args;
+	uint32_t i;
+	int ret;
+
+	if (!n || n > VIRTGPU_NG_SUBMIT_MAX_ENTRIES)
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		vgpu_fill_execbuffer(&eb[i], &s[i]);
+	memset(&args, 0, sizeof(args));
+	args.count = n;
+	args.stride = sizeof(eb[0]);
+	args.entries = u64_ptr(eb);
+	if (wait_ns >= 0) {
+		args.flags = VIRTGPU_NG_SUBMIT_WAIT;
+		args.timeout_ns = vgpu_deadline(wait_ns);
+	}
+	/* vgpu_ioctl() repeats an interrupted call, which resumes. */
+	ret = vgpu_ioctl(fd, DRM_IOCTL_VIRTGPU_NG_SUBMIT, &args);
+	for (i = 0; i < args.queued; i++)
+		if (s[i].fence_out)
+			*s[i].fence_out = eb[i].fence_fd;
+	return ret;
+}
+
+int vgpu_ng_blob_create(int fd, uint32_t blob_mem, uint32_t blob_flags,
+			uint32_t hints, uint64_t size, uint64_t blob_id,
+			const void *cmd, uint32_t cmd_size,
+			uint32_t *bo_handle, uint64_t *offset,
+			uint32_t *map_info)
+{
+	struct drm_virtgpu_ng_blob_create b;
+	int ret;
+
+	memset(&b, 0, sizeof(b));
+	b.blob_mem = blob_mem;
+	b.blob_flags = blob_flags;
+	b.blob_hints = hints;
+	b.size = size;
+	b.blob_id = blob_id;
+	b.cmd = u64_ptr(cmd);
+	b.cmd_size = cmd_size;
+	ret = vgpu_ioctl(fd, DRM_IOCTL_VIRTGPU_NG_BLOB_CREATE, &b);
+	if (ret)
+		return ret;
+	*bo_handle = b.bo_handle;
+	if (offset)
+		*offset = b.offset;
+	if (map_info)
+		*map_info = b.map_info;
+	return 0;
+}
+
+int vgpu_ng_transfer(int fd, uint32_t bo, int to_host,
+		     const struct drm_virtgpu_3d_box *box, uint32_t level,
+		     uint32_t stride, int64_t wait_ns)
+{
+	struct drm_virtgpu_ng_transfer t;
+
+	memset(&t, 0, sizeof(t));
+	t.flags = to_host ? VIRTGPU_NG_TRANSFER_TO_HOST :
+			    VIRTGPU_NG_TRANSFER_FROM_HOST;
+	t.bo_handle = bo;
+	t.box = *box;
+	t.level = level;
+	t.stride = stride;
+	if (wait_ns >= 0) {
+		t.flags |= VIRTGPU_NG_TRANSFER_WAIT;
+		t.timeout_ns = vgpu_deadline(wait_ns);
+	}
+	return vgpu_ioctl(fd, DRM_IOCTL_VIRTGPU_NG_TRANSFER, &t);
+}
+
 int vgpu_execbuffer(int fd, const struct vgpu_submit *s)
 {
 	struct drm_virtgpu_execbuffer eb;
 	int ret;
 
-	memset(&eb, 0, sizeof(eb));
-	eb.command = u64_ptr(s->cmd);
-	eb.size = s->size;
-	eb.bo_handles = u64_ptr(s->bos);
-	eb.num_bo_handles = s->num_bos;
-	eb.fence_fd = -1;
-	if (s->fence_in >= 0) {
-		eb.flags |= VIRTGPU_EXECBUF_FENCE_FD_IN;
-		eb.fence_fd = s->fence_in;
-	}
-	if (s->fence_out)
-		eb.flags |= VIRTGPU_EXECBUF_FENCE_FD_OUT;
-	if (s->ring_idx >= 0) {
-		eb.flags |= VIRTGPU_EXECBUF_RING_IDX;
-		eb.ring_idx = s->ring_idx;
-	}
-	if (s->num_in_syncobjs || s->num_out_syncobjs) {
-		eb.syncobj_stride = sizeof(struct drm_virtgpu_execbuffer_syncobj);
-		eb.num_in_syncobjs = s->num_in_syncobjs;
-		eb.in_syncobjs = u64_ptr(s->in_syncobjs);
-		eb.num_out_syncobjs = s->num_out_syncobjs;
-		eb.out_syncobjs = u64_ptr(s->out_syncobjs);
-	}
+	vgpu_fill_execbuffer(&eb, s);
 	ret = vgpu_ioctl(fd, DRM_IOCTL_VIRTGPU_EXECBUFFER, &eb);
 	if (ret)
 		return ret;

@@ -16,6 +16,7 @@
 #include "drm.h"
 #include "drm_mode.h"
 #include "virtgpu_drm.h"
+#include "virtgpu_ng_drm.h"
 
 /* Gallium/virgl values used by the tools (virgl protocol, not the uAPI). */
 #define VGPU_PIPE_BUFFER		0
@@ -81,6 +82,32 @@ struct vgpu_submit {
 	uint32_t num_out_syncobjs;
 };
 int vgpu_execbuffer(int fd, const struct vgpu_submit *s);
+
+/*
+ * The virtio-gpu-ng ioctls (virtgpu_ng_drm.h). Each returns -EINVAL on a
+ * driver without them; vgpu_ng_has() says beforehand.
+ */
+int vgpu_ng_has(int fd, uint64_t param);
+/*
+ * @n submissions in one call; with @wait_ns >= 0, also waits for the last
+ * one, at most @wait_ns nanoseconds from now (-ETIME after that). Signals
+ * never resubmit anything: the call resumes where it stopped.
+ */
+int vgpu_ng_submit(int fd, const struct vgpu_submit *s, uint32_t n,
+		   int64_t wait_ns);
+/*
+ * A blob with its mmap offset (0 unless mappable) and caching
+ * (VIRTGPU_NG_MAP_*) in one call. @hints: DRM_VIRTGPU_BLOB_FLAG_HINT_*.
+ */
+int vgpu_ng_blob_create(int fd, uint32_t blob_mem, uint32_t blob_flags,
+			uint32_t hints, uint64_t size, uint64_t blob_id,
+			const void *cmd, uint32_t cmd_size,
+			uint32_t *bo_handle, uint64_t *offset,
+			uint32_t *map_info);
+/* A transfer, and with @wait_ns >= 0 the wait for it (see vgpu_ng_submit). */
+int vgpu_ng_transfer(int fd, uint32_t bo, int to_host,
+		     const struct drm_virtgpu_3d_box *box, uint32_t level,
+		     uint32_t stride, int64_t wait_ns);
 
 int vgpu_transfer_to_host(int fd, uint32_t bo,
 			  const struct drm_virtgpu_3d_box *box,

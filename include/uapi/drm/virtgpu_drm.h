@@ -146,6 +146,11 @@ struct drm_virtgpu_execbuffer {
 #define VIRTGPU_PARAM_SUPPORTED_CAPSET_IDs	7
 /* 1 if CONTEXT_INIT accepts VIRTGPU_CONTEXT_PARAM_DEBUG_NAME. */
 #define VIRTGPU_PARAM_EXPLICIT_DEBUG_NAME	8
+/*
+ * Alignment in bytes that the host requires of blob sizes and mappings;
+ * GETPARAM fails with ENOENT when the device states none.
+ */
+#define VIRTGPU_PARAM_BLOB_ALIGNMENT		9
 
 /**
  * struct drm_virtgpu_getparam - query one parameter
@@ -322,9 +327,17 @@ struct drm_virtgpu_3d_wait {
  */
 #define DRM_VIRTGPU_GET_CAPS 0x09
 
+/* Capset ids, the same numbers as the device's VIRTIO_GPU_CAPSET_*. */
+#define VIRTGPU_DRM_CAPSET_VIRGL		1
+#define VIRTGPU_DRM_CAPSET_VIRGL2		2
+#define VIRTGPU_DRM_CAPSET_GFXSTREAM_VULKAN	3
+#define VIRTGPU_DRM_CAPSET_VENUS		4
+#define VIRTGPU_DRM_CAPSET_CROSS_DOMAIN		5
+#define VIRTGPU_DRM_CAPSET_DRM			6
+
 /**
  * struct drm_virtgpu_get_caps - copy a capset to userspace
- * @cap_set_id: capset id (VIRTIO_GPU_CAPSET_*).
+ * @cap_set_id: capset id (VIRTGPU_DRM_CAPSET_*).
  * @cap_set_ver: capset version.
  * @addr: user pointer to the destination.
  * @size: size of the destination; at most this much is copied.
@@ -356,6 +369,9 @@ struct drm_virtgpu_get_caps {
 #define VIRTGPU_BLOB_FLAG_USE_SHAREABLE		0x0002
 #define VIRTGPU_BLOB_FLAG_USE_CROSS_DEVICE	0x0004
 
+/* Map host memory into the window on first mmap (or MAP), not on create. */
+#define DRM_VIRTGPU_BLOB_FLAG_HINT_DEFER_MAPPING	0x0001
+
 /**
  * struct drm_virtgpu_resource_create_blob - create a blob resource
  * @blob_mem: VIRTGPU_BLOB_MEM_*.
@@ -368,6 +384,10 @@ struct drm_virtgpu_get_caps {
  * @cmd: user pointer to a context command run before the blob is created
  *	(HOST3D blobs).
  * @blob_id: context-defined id of the host allocation to wrap.
+ * @blob_hints: DRM_VIRTGPU_BLOB_FLAG_HINT_*; unknown bits are rejected.
+ *	Userspace built against an older header passes a shorter structure,
+ *	which the DRM core extends with zeroes.
+ * @pad2: MBZ.
  */
 struct drm_virtgpu_resource_create_blob {
 	__u32 blob_mem;
@@ -379,6 +399,8 @@ struct drm_virtgpu_resource_create_blob {
 	__u32 cmd_size;
 	__u64 cmd;
 	__u64 blob_id;
+	__u32 blob_hints;
+	__u32 pad2;
 };
 
 #define DRM_IOCTL_VIRTGPU_RESOURCE_CREATE_BLOB \

@@ -40,6 +40,9 @@ static const char *const vgpu_stat_names[VGPU_STAT_COUNT] = {
 	[VGPU_STAT_KMS_FENCE_ORDERED] = "kms_fence_ordered",
 	[VGPU_STAT_XFER_TO_HOST] = "xfer_to_host_bytes",
 	[VGPU_STAT_XFER_FROM_HOST] = "xfer_from_host_bytes",
+	[VGPU_STAT_NG_SUBMIT] = "ng_submit",
+	[VGPU_STAT_NG_BLOB_CREATE] = "ng_blob_create",
+	[VGPU_STAT_NG_TRANSFER] = "ng_transfer",
 };
 
 static const char *const vgpu_cmd_names[] = {

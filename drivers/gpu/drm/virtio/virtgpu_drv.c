@@ -132,6 +132,7 @@ void vgpu_file_free(struct vgpu_file *vfile)
 {
 	if (vfile->ctx_id)
 		ida_free(&vfile->vgdev->ctx_ida, vfile->ctx_id);
+	dma_fence_put(vfile->last_submit);
 	mutex_destroy(&vfile->lock);
 	kfree(vfile);
 }

@@ -39,6 +39,7 @@ struct seq_file;
  * against: it carries our additions. In-tree this is the same file.
  */
 #include "../../../../include/uapi/drm/virtgpu_drm.h"
+#include "../../../../include/uapi/drm/virtgpu_ng_drm.h"
 
 #define VGPU_DRIVER_NAME	"virtio_gpu"
 #define VGPU_DRIVER_DESC	"virtio GPU"
@@ -82,6 +83,9 @@ enum vgpu_stat {
 	VGPU_STAT_KMS_FENCE_ORDERED,	/* plane fences queued behind instead */
 	VGPU_STAT_XFER_TO_HOST,		/* bytes of TRANSFER_TO_HOST boxes */
 	VGPU_STAT_XFER_FROM_HOST,	/* bytes of TRANSFER_FROM_HOST boxes */
+	VGPU_STAT_NG_SUBMIT,		/* successful NG_SUBMIT calls */
+	VGPU_STAT_NG_BLOB_CREATE,	/* successful NG_BLOB_CREATE calls */
+	VGPU_STAT_NG_TRANSFER,		/* successful NG_TRANSFER calls */
 	VGPU_STAT_COUNT
 };
 
@@ -430,6 +434,13 @@ static inline struct vgpu_bo *to_vgpu_bo(struct drm_gem_object *obj)
 	return container_of(obj, struct vgpu_bo, shmem.base);
 }
 
+/* A mappable host blob whose mapping was deferred and not started yet. */
+static inline bool vgpu_bo_wants_map(const struct vgpu_bo *bo)
+{
+	return bo->vram && bo->blob_flags & VIRTGPU_BLOB_FLAG_USE_MAPPABLE &&
+	       READ_ONCE(bo->map_state) == VGPU_MAP_NONE;
+}
+
 struct drm_gem_object *vgpu_gem_create_object(struct drm_device *dev,
 					      size_t size);
 struct vgpu_bo *vgpu_bo_create(struct vgpu_device *vgdev, size_t size);
@@ -539,8 +550,17 @@ struct drm_plane *vgpu_plane_init(struct vgpu_device *vgdev,
  * empty.
  */
 struct vgpu_file {
-	/** @lock: serialises creating the host context (ctx_created). */
+	/**
+	 * @lock: serialises creating the host context (ctx_created), and
+	 * protects @last_submit.
+	 */
 	struct mutex lock;
+	/**
+	 * @last_submit: fence of the file's latest SUBMIT entry, which a
+	 * SUBMIT restarted during its wait waits for ("DOC: batched
+	 * submission").
+	 */
+	struct dma_fence *last_submit;
 	bool ctx_created;
 	u32 ctx_id;
 	u32 capset_id;
@@ -578,8 +598,11 @@ struct vgpu_file {
 	struct vgpu_cmd *destroy;
 };
 
-/* Indexed by ioctl number, up to the last one; slot 0 is unused. */
-#define VGPU_NUM_IOCTLS	(DRM_VIRTGPU_CONTEXT_INIT + 1)
+/*
+ * Indexed by ioctl number, up to the last one; slot 0 and the numbers
+ * between upstream's and ours are unused.
+ */
+#define VGPU_NUM_IOCTLS	(DRM_VIRTGPU_NG_TRANSFER + 1)
 extern const struct drm_ioctl_desc vgpu_ioctls[VGPU_NUM_IOCTLS];
 
 /* Runs the deferred submissions of every file (virtgpu_drv.c). */
@@ -596,6 +619,9 @@ int vgpu_file_submit(struct vgpu_file *vfile, struct vgpu_cmd *cmd,
 		     struct drm_gem_object *obj);
 int vgpu_file_wait_idle(struct vgpu_file *vfile);
 void vgpu_file_close(struct vgpu_file *vfile, struct vgpu_cmd *destroy);
+int vgpu_ng_submit_ioctl(struct drm_device *dev, void *data,
+			 struct drm_file *file);
+int vgpu_wait_deadline(struct dma_fence *fence, s64 deadline_ns);
 
 /* ------------------------------------------------------------------ */
 /* virtgpu_debugfs.c                                                   */
@@ -685,7 +711,10 @@ struct vgpu_device {
 	 * xarray's own lock protects it.
 	 */
 	struct xarray uuids;
-	/** @host_visible_lock: protects @host_visible_mm. */
+	/**
+	 * @host_visible_lock: protects @host_visible_mm, and each blob's
+	 * move out of VGPU_MAP_NONE, which happens once.
+	 */
 	spinlock_t host_visible_lock;
 	struct drm_mm host_visible_mm;
 };

@@ -44,6 +44,9 @@ static int vgpu_map_ioctl(struct drm_device *dev, void *data,
 	if (!obj)
 		return -ENOENT;
 	ret = drm_gem_create_mmap_offset(obj);
+	/* A deferred mapping starts here, so that mmap() waits less. */
+	if (!ret && vgpu_bo_wants_map(to_vgpu_bo(obj)))
+		ret = vgpu_vram_map(to_vgdev(dev), to_vgpu_bo(obj));
 	if (!ret)
 		args->offset = drm_vma_node_offset_addr(&obj->vma_node);
 	drm_gem_object_put(obj);
@@ -79,6 +82,18 @@ static int vgpu_getparam_ioctl(struct drm_device *dev, void *data,
 		break;
 	case VIRTGPU_PARAM_SUPPORTED_CAPSET_IDs:
 		value = vgdev->capset_mask;
+		break;
+	case VIRTGPU_PARAM_BLOB_ALIGNMENT:
+		/* VIRTIO_GPU_F_BLOB_ALIGNMENT is not negotiated. */
+		return -ENOENT;
+	case VIRTGPU_NG_PARAM_SUBMIT:
+		value = vgdev->has_virgl ? VIRTGPU_NG_SUBMIT_MAX_ENTRIES : 0;
+		break;
+	case VIRTGPU_NG_PARAM_BLOB_CREATE:
+		value = vgdev->has_blob;
+		break;
+	case VIRTGPU_NG_PARAM_TRANSFER:
+		value = 1;
 		break;
 	default:
 		return -EINVAL;
@@ -203,10 +218,15 @@ static bool vgpu_box_valid(const struct drm_virtgpu_3d_box *box)
 	       !check_add_overflow(box->z, box->d, &end);
 }
 
+/*
+ * Queues one transfer; with @done, also returns a reference to the fence
+ * that signals when the host has copied the data.
+ */
 static int vgpu_transfer(struct drm_device *dev, struct drm_file *file,
 			 bool to_host, u32 handle,
 			 const struct drm_virtgpu_3d_box *ubox, u32 level,
-			 u32 offset, u32 stride, u32 layer_stride)
+			 u64 offset, u32 stride, u32 layer_stride,
+			 struct dma_fence **done)
 {
 	struct vgpu_device *vgdev = to_vgdev(dev);
 	struct vgpu_file *vfile = file->driver_priv;
@@ -268,6 +288,8 @@ static int vgpu_transfer(struct drm_device *dev, struct drm_file *file,
 		ret = vgpu_cmd_transfer_2d(vgdev, bo, offset, ubox->x, ubox->y,
 					   ubox->w, ubox->h, fence);
 	}
+	if (!ret && done)
+		*done = dma_fence_get(&fence->base);
 out_put:
 	if (fence)
 		dma_fence_put(&fence->base);
@@ -282,7 +304,7 @@ static int vgpu_transfer_from_host_ioctl(struct drm_device *dev, void *data,
 
 	return vgpu_transfer(dev, file, false, args->bo_handle, &args->box,
 			     args->level, args->offset, args->stride,
-			     args->layer_stride);
+			     args->layer_stride, NULL);
 }
 
 static int vgpu_transfer_to_host_ioctl(struct drm_device *dev, void *data,
@@ -292,7 +314,85 @@ static int vgpu_transfer_to_host_ioctl(struct drm_device *dev, void *data,
 
 	return vgpu_transfer(dev, file, true, args->bo_handle, &args->box,
 			     args->level, args->offset, args->stride,
-			     args->layer_stride);
+			     args->layer_stride, NULL);
+}
+
+/* The bound of NG_TRANSFER's waits when userspace sets none. */
+#define VGPU_NG_TRANSFER_BOUND_NS	(15 * NSEC_PER_SEC)
+
+/*
+ * Waits for the fences on @obj that a transfer must not overtake and
+ * that the host does not order before it ("DOC: present ordering" in
+ * virtgpu_plane.c says which it does): a copy to the host waits for
+ * readers and writers, a copy from it for writers.
+ */
+static int vgpu_bo_wait_unordered(struct vgpu_device *vgdev,
+				  struct drm_gem_object *obj, bool to_host,
+				  s64 deadline_ns)
+{
+	struct dma_resv_iter cursor;
+	struct dma_fence *f;
+	int ret = 0;
+
+	dma_resv_iter_begin(&cursor, obj->resv, to_host ?
+			    DMA_RESV_USAGE_READ : DMA_RESV_USAGE_WRITE);
+	dma_resv_for_each_fence_unlocked(&cursor, f) {
+		if (vgpu_fence_precedes_ctrl(vgdev, f))
+			continue;
+		ret = vgpu_wait_deadline(f, deadline_ns);
+		if (ret)
+			break;
+	}
+	dma_resv_iter_end(&cursor);
+	return ret;
+}
+
+/*
+ * NG_TRANSFER: TRANSFER_TO_HOST or TRANSFER_FROM_HOST without the WAITs
+ * userspace issues around them. See struct drm_virtgpu_ng_transfer.
+ */
+static int vgpu_ng_transfer_ioctl(struct drm_device *dev, void *data,
+				  struct drm_file *file)
+{
+	struct drm_virtgpu_ng_transfer *args = data;
+	u32 dir = args->flags & (VIRTGPU_NG_TRANSFER_TO_HOST |
+				 VIRTGPU_NG_TRANSFER_FROM_HOST);
+	bool wait = args->flags & VIRTGPU_NG_TRANSFER_WAIT;
+	struct dma_fence *done = NULL;
+	struct drm_gem_object *obj;
+	s64 deadline_ns;
+	int ret;
+
+	if (args->flags & ~VIRTGPU_NG_TRANSFER_FLAGS || args->pad ||
+	    (dir != VIRTGPU_NG_TRANSFER_TO_HOST &&
+	     dir != VIRTGPU_NG_TRANSFER_FROM_HOST))
+		return -EINVAL;
+	if (!wait && args->timeout_ns)
+		return -EINVAL;
+	deadline_ns = wait ? args->timeout_ns :
+			     ktime_get_ns() + VGPU_NG_TRANSFER_BOUND_NS;
+
+	obj = drm_gem_object_lookup(file, args->bo_handle);
+	if (!obj)
+		return -ENOENT;
+	ret = vgpu_bo_wait_unordered(to_vgdev(dev), obj,
+				     dir == VIRTGPU_NG_TRANSFER_TO_HOST,
+				     deadline_ns);
+	drm_gem_object_put(obj);
+	if (ret)
+		return ret;
+
+	ret = vgpu_transfer(dev, file, dir == VIRTGPU_NG_TRANSFER_TO_HOST,
+			    args->bo_handle, &args->box, args->level,
+			    args->offset, args->stride, args->layer_stride,
+			    wait ? &done : NULL);
+	if (!ret && done)
+		ret = vgpu_wait_deadline(done, deadline_ns);
+	if (done)
+		dma_fence_put(done);
+	if (!ret)
+		vgpu_stat_add(to_vgdev(dev), VGPU_STAT_NG_TRANSFER, 1);
+	return ret;
 }
 
 static int vgpu_wait_ioctl(struct drm_device *dev, void *data,
@@ -406,18 +506,31 @@ static int vgpu_get_caps_ioctl(struct drm_device *dev, void *data,
 #define VGPU_BLOB_FLAGS_ALL	(VIRTGPU_BLOB_FLAG_USE_MAPPABLE | \
 				 VIRTGPU_BLOB_FLAG_USE_SHAREABLE | \
 				 VIRTGPU_BLOB_FLAG_USE_CROSS_DEVICE)
+#define VGPU_BLOB_HINTS_ALL	DRM_VIRTGPU_BLOB_FLAG_HINT_DEFER_MAPPING
 
 /* Largest context command that may precede a blob's creation. */
 #define VGPU_MAX_BLOB_CMD	(64u << 10)
 
+/* What RESOURCE_CREATE_BLOB and NG_BLOB_CREATE both ask for. */
+struct vgpu_blob_args {
+	u32 blob_mem;
+	u32 blob_flags;
+	u32 blob_hints;
+	u32 cmd_size;
+	u64 size;
+	u64 blob_id;
+	u64 cmd;
+};
+
 static int vgpu_blob_check(struct vgpu_device *vgdev,
-			   const struct drm_virtgpu_resource_create_blob *rc)
+			   const struct vgpu_blob_args *rc)
 {
 	bool host = rc->blob_mem != VIRTGPU_BLOB_MEM_GUEST;
 
 	if (!vgdev->has_blob)
 		return -EOPNOTSUPP;
-	if (rc->pad || rc->blob_flags & ~VGPU_BLOB_FLAGS_ALL)
+	if (rc->blob_flags & ~VGPU_BLOB_FLAGS_ALL ||
+	    rc->blob_hints & ~VGPU_BLOB_HINTS_ALL)
 		return -EINVAL;
 	if (rc->blob_mem != VIRTGPU_BLOB_MEM_GUEST &&
 	    rc->blob_mem != VIRTGPU_BLOB_MEM_HOST3D &&
@@ -445,12 +558,11 @@ static int vgpu_blob_check(struct vgpu_device *vgdev,
 	return 0;
 }
 
-static int vgpu_resource_create_blob_ioctl(struct drm_device *dev, void *data,
-					   struct drm_file *file)
+/* Creates the blob; returns it with one reference, or an ERR_PTR. */
+static struct vgpu_bo *vgpu_blob_create(struct vgpu_device *vgdev,
+					struct vgpu_file *vfile,
+					const struct vgpu_blob_args *rc)
 {
-	struct vgpu_device *vgdev = to_vgdev(dev);
-	struct drm_virtgpu_resource_create_blob *rc = data;
-	struct vgpu_file *vfile = file->driver_priv;
 	struct virtio_gpu_mem_entry *ents = NULL;
 	u32 nents = 0, ctx_id = 0;
 	struct vgpu_bo *bo;
@@ -459,12 +571,12 @@ static int vgpu_resource_create_blob_ioctl(struct drm_device *dev, void *data,
 
 	ret = vgpu_blob_check(vgdev, rc);
 	if (ret)
-		return ret;
+		return ERR_PTR(ret);
 
 	if (vgdev->has_virgl) {
 		ret = vgpu_ctx_ensure(vgdev, vfile);
 		if (ret)
-			return ret;
+			return ERR_PTR(ret);
 		ctx_id = vfile->ctx_id;
 		/*
 		 * The blob's command, and the host allocation @blob_id names,
@@ -472,17 +584,17 @@ static int vgpu_resource_create_blob_ioctl(struct drm_device *dev, void *data,
 		 */
 		ret = vgpu_file_wait_idle(vfile);
 		if (ret)
-			return ret;
+			return ERR_PTR(ret);
 	}
 
 	/* The command that makes the host allocation @blob_id names. */
 	if (rc->cmd_size) {
 		stream = memdup_user(u64_to_user_ptr(rc->cmd), rc->cmd_size);
 		if (IS_ERR(stream))
-			return PTR_ERR(stream);
+			return stream;
 		ret = vgpu_cmd_submit_3d(vgdev, ctx_id, stream, rc->cmd_size);
 		if (ret)
-			return ret;
+			return ERR_PTR(ret);
 	}
 
 	if (rc->blob_mem == VIRTGPU_BLOB_MEM_HOST3D)
@@ -490,27 +602,124 @@ static int vgpu_resource_create_blob_ioctl(struct drm_device *dev, void *data,
 	else
 		bo = vgpu_bo_create(vgdev, rc->size);
 	if (IS_ERR(bo))
-		return PTR_ERR(bo);
+		return bo;
 	bo->blob_mem = rc->blob_mem;
 	bo->blob_flags = rc->blob_flags;
 
 	ret = vgpu_res_id_get(vgdev, &bo->res_id);
 	if (ret)
-		goto out_put;
+		goto err_put;
 	if (!bo->vram) {
 		ret = vgpu_bo_mem_entries(vgdev, bo, &ents, &nents);
 		if (ret)
-			goto out_put;
+			goto err_put;
 	}
 	ret = vgpu_cmd_create_blob(vgdev, bo, ctx_id, rc->blob_id, ents, nents);
 	if (ret)
-		goto out_put;
-	if (bo->vram && bo->blob_flags & VIRTGPU_BLOB_FLAG_USE_MAPPABLE)
+		goto err_put;
+	if (vgpu_bo_wants_map(bo) &&
+	    !(rc->blob_hints & DRM_VIRTGPU_BLOB_FLAG_HINT_DEFER_MAPPING)) {
 		ret = vgpu_vram_map(vgdev, bo);
-	if (!ret && bo->blob_flags & VIRTGPU_BLOB_FLAG_USE_CROSS_DEVICE)
+		if (ret)
+			goto err_put;
+	}
+	if (bo->blob_flags & VIRTGPU_BLOB_FLAG_USE_CROSS_DEVICE) {
 		ret = vgpu_bo_assign_uuid(vgdev, bo);
-out_put:
-	return vgpu_bo_publish(file, bo, ret, &rc->bo_handle, &rc->res_handle);
+		if (ret)
+			goto err_put;
+	}
+	return bo;
+
+err_put:
+	drm_gem_object_put(&bo->shmem.base);
+	return ERR_PTR(ret);
+}
+
+static int vgpu_resource_create_blob_ioctl(struct drm_device *dev, void *data,
+					   struct drm_file *file)
+{
+	struct drm_virtgpu_resource_create_blob *rc = data;
+	struct vgpu_blob_args b = {
+		.blob_mem = rc->blob_mem,
+		.blob_flags = rc->blob_flags,
+		.blob_hints = rc->blob_hints,
+		.cmd_size = rc->cmd_size,
+		.size = rc->size,
+		.blob_id = rc->blob_id,
+		.cmd = rc->cmd,
+	};
+	struct vgpu_bo *bo;
+
+	if (rc->pad || rc->pad2)
+		return -EINVAL;
+	bo = vgpu_blob_create(to_vgdev(dev), file->driver_priv, &b);
+	if (IS_ERR(bo))
+		return PTR_ERR(bo);
+	return vgpu_bo_publish(file, bo, 0, &rc->bo_handle, &rc->res_handle);
+}
+
+/* The caching an mmap() of @bo gets (VIRTGPU_NG_MAP_*). */
+static u32 vgpu_blob_map_info(const struct vgpu_bo *bo)
+{
+	if (!(bo->blob_flags & VIRTGPU_BLOB_FLAG_USE_MAPPABLE))
+		return VIRTGPU_NG_MAP_NONE;
+	if (!bo->vram)
+		return VIRTGPU_NG_MAP_CACHED;
+	if (READ_ONCE(bo->map_state) != VGPU_MAP_DONE)
+		return VIRTGPU_NG_MAP_NONE;
+	switch (bo->map_info & VIRTIO_GPU_MAP_CACHE_MASK) {
+	case VIRTIO_GPU_MAP_CACHE_CACHED:
+		return VIRTGPU_NG_MAP_CACHED;
+	case VIRTIO_GPU_MAP_CACHE_WC:
+		return VIRTGPU_NG_MAP_WC;
+	default:
+		return VIRTGPU_NG_MAP_UNCACHED;
+	}
+}
+
+/*
+ * NG_BLOB_CREATE: RESOURCE_CREATE_BLOB, MAP and the host's answer to the
+ * mapping in one call. The answer is the one synchronous trip to the host
+ * that a first mmap() would have made anyway; a deferred mapping skips it.
+ */
+static int vgpu_ng_blob_create_ioctl(struct drm_device *dev, void *data,
+				     struct drm_file *file)
+{
+	struct vgpu_device *vgdev = to_vgdev(dev);
+	struct drm_virtgpu_ng_blob_create *args = data;
+	struct vgpu_blob_args b = {
+		.blob_mem = args->blob_mem,
+		.blob_flags = args->blob_flags,
+		.blob_hints = args->blob_hints,
+		.cmd_size = args->cmd_size,
+		.size = args->size,
+		.blob_id = args->blob_id,
+		.cmd = args->cmd,
+	};
+	struct vgpu_bo *bo;
+	int ret = 0;
+
+	if (args->pad)
+		return -EINVAL;
+	bo = vgpu_blob_create(vgdev, file->driver_priv, &b);
+	if (IS_ERR(bo))
+		return PTR_ERR(bo);
+
+	args->offset = 0;
+	if (bo->blob_flags & VIRTGPU_BLOB_FLAG_USE_MAPPABLE) {
+		ret = drm_gem_create_mmap_offset(&bo->shmem.base);
+		if (!ret && bo->vram && !vgpu_bo_wants_map(bo))
+			ret = vgpu_vram_wait_mapped(vgdev, bo);
+		if (!ret)
+			args->offset =
+				drm_vma_node_offset_addr(&bo->shmem.base.vma_node);
+	}
+	args->map_info = ret ? VIRTGPU_NG_MAP_NONE : vgpu_blob_map_info(bo);
+	ret = vgpu_bo_publish(file, bo, ret, &args->bo_handle,
+			      &args->res_handle);
+	if (!ret)
+		vgpu_stat_add(vgdev, VGPU_STAT_NG_BLOB_CREATE, 1);
+	return ret;
 }
 
 #define VGPU_CTX_PARAMS_ALL	(BIT(VIRTGPU_CONTEXT_PARAM_CAPSET_ID) | \
@@ -633,4 +842,7 @@ const struct drm_ioctl_desc vgpu_ioctls[VGPU_NUM_IOCTLS] = {
 	VGPU_IOCTL(GET_CAPS, vgpu_get_caps_ioctl),
 	VGPU_IOCTL(RESOURCE_CREATE_BLOB, vgpu_resource_create_blob_ioctl),
 	VGPU_IOCTL(CONTEXT_INIT, vgpu_context_init_ioctl),
+	VGPU_IOCTL(NG_SUBMIT, vgpu_ng_submit_ioctl),
+	VGPU_IOCTL(NG_BLOB_CREATE, vgpu_ng_blob_create_ioctl),
+	VGPU_IOCTL(NG_TRANSFER, vgpu_ng_transfer_ioctl),
 };

@@ -511,6 +511,40 @@ static int vgpu_syncobj_entry(struct vgpu_submit *s, u64 base, u32 i,
 	return 0;
 }
 
+/*
+ * Checks what vgpu_submit_in_fences() will read, without taking fences:
+ * SUBMIT validates every entry before it queues the first, but an entry's
+ * in-fences are collected only once its predecessors are queued.
+ */
+static int vgpu_submit_check_in(struct vgpu_submit *s)
+{
+	struct drm_virtgpu_execbuffer *args = s->args;
+	struct drm_virtgpu_execbuffer_syncobj e;
+	struct drm_syncobj *syncobj;
+	struct dma_fence *fence;
+	u32 i;
+	int ret;
+
+	if (args->flags & VIRTGPU_EXECBUF_FENCE_FD_IN) {
+		fence = sync_file_get_fence(args->fence_fd);
+		if (!fence)
+			return -EINVAL;
+		dma_fence_put(fence);
+	}
+	for (i = 0; i < args->num_in_syncobjs; i++) {
+		ret = vgpu_syncobj_entry(s, args->in_syncobjs, i, &e);
+		if (ret)
+			return ret;
+		if (e.flags & ~VIRTGPU_EXECBUF_SYNCOBJ_FLAGS)
+			return -EINVAL;
+		syncobj = drm_syncobj_find(s->file, e.handle);
+		if (!syncobj)
+			return -ENOENT;
+		drm_syncobj_put(syncobj);
+	}
+	return 0;
+}
+
 static int vgpu_submit_in_fences(struct vgpu_submit *s)
 {
 	struct drm_virtgpu_execbuffer *args = s->args;
@@ -823,6 +857,57 @@ static void vgpu_submit_cleanup(struct vgpu_submit *s)
 	kvfree(s->stream);
 }
 
+/*
+ * Everything of one submission up to its in-fences: checks, the stream, the
+ * objects and the out-syncobjs. Nothing is queued and nothing is visible.
+ */
+static int vgpu_submit_prepare(struct vgpu_submit *s)
+{
+	int ret;
+
+	ret = vgpu_submit_check(s);
+	if (ret)
+		return ret;
+	ret = vgpu_ctx_ensure(s->vgdev, s->vfile);
+	if (ret)
+		return ret;
+	ret = vgpu_submit_copy_in(s);
+	if (ret)
+		return ret;
+	return vgpu_submit_out_syncobjs(s);
+}
+
+/*
+ * The rest: in-fences, the fence, the command, queuing and publishing.
+ * @after_deferred: an earlier command of the same call went to the file's
+ * deferred list, so this one must follow it there.
+ */
+static int vgpu_submit_run(struct vgpu_submit *s, bool after_deferred)
+{
+	int ret;
+
+	ret = vgpu_submit_in_fences(s);
+	if (ret)
+		return ret;
+	/*
+	 * Behind the file's deferred commands even without foreign fences.
+	 * If the list empties meanwhile, the work sends this one soon; if a
+	 * concurrent ioctl of the file fills it, the two were not ordered.
+	 */
+	s->defer = s->nr_wait || after_deferred || !vgpu_file_idle(s->vfile);
+	ret = vgpu_submit_make_fence(s);
+	if (ret)
+		return ret;
+	ret = vgpu_submit_build(s);
+	if (ret)
+		return ret;
+	ret = vgpu_submit_queue(s);
+	if (ret)
+		return ret;
+	vgpu_submit_publish(s);
+	return 0;
+}
+
 /**
  * vgpu_execbuffer_ioctl() - DRM_IOCTL_VIRTGPU_EXECBUFFER
  * @dev: the DRM device
@@ -847,39 +932,228 @@ int vgpu_execbuffer_ioctl(struct drm_device *dev, void *data,
 	};
 	int ret;
 
-	ret = vgpu_submit_check(&s);
+	ret = vgpu_submit_prepare(&s);
+	if (!ret)
+		ret = vgpu_submit_run(&s, false);
+	vgpu_submit_cleanup(&s);
+	return ret;
+}
+
+/**
+ * DOC: batched submission
+ *
+ * DRM_IOCTL_VIRTGPU_NG_SUBMIT queues up to VIRTGPU_NG_SUBMIT_MAX_ENTRIES
+ * EXECBUFFERs in one call and can wait for the last one, so that a driver
+ * that flushes and waits (glFinish, a synchronous queue submission) makes
+ * one system call instead of three.
+ *
+ * The call runs in two passes. The first prepares every entry as far as
+ * it can go without publishing anything: argument checks, the command
+ * streams, the objects, the out-syncobjs, and a probe of the in-fences'
+ * handles and fds. Any failure there fails the call with nothing queued.
+ * The second pass runs the entries in order, each exactly as EXECBUFFER
+ * would, so an entry sees the fences that the entries before it published
+ * (an in-syncobj signalled by an earlier entry waits for that entry). Once
+ * one entry goes to the file's deferred list, the rest follow it there.
+ *
+ * The second pass can still stop: a signal while an entry takes its
+ * objects' reservation locks, or no memory for its fence. The count of
+ * queued entries goes back to userspace in the arguments, which the DRM
+ * core copies out even when the call fails, and a restarted call skips
+ * them, so a signal never submits anything twice.
+ *
+ * The wait is for the last entry's fence. If a signal interrupts it, the
+ * restarted call has nothing left to queue and no fence of its own: it
+ * waits for the file's most recent SUBMIT fence instead, which the file
+ * keeps for that purpose. That is the same fence unless another thread
+ * submitted on the file meanwhile. The deadline is absolute, so a
+ * restart does not extend it.
+ */
+
+/* The sum of one call's streams, bounded like a single EXECBUFFER's. */
+#define VGPU_MAX_BATCH_STREAM	VGPU_MAX_STREAM
+
+static int vgpu_batch_copy_entries(const struct drm_virtgpu_ng_submit *args,
+				   struct drm_virtgpu_execbuffer *entries)
+{
+	int ret;
+	u32 i;
+
+	for (i = args->queued; i < args->count; i++) {
+		ret = copy_struct_from_user(&entries[i], sizeof(entries[i]),
+					    u64_to_user_ptr(args->entries +
+							    (u64)i * args->stride),
+					    args->stride);
+		/* Non-zero bytes this kernel does not know. */
+		if (ret == -E2BIG)
+			return -EINVAL;
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Remembers @fence as the file's latest SUBMIT fence, for restarts. */
+static void vgpu_batch_remember(struct vgpu_file *vfile,
+				struct dma_fence *fence)
+{
+	mutex_lock(&vfile->lock);
+	dma_fence_put(vfile->last_submit);
+	vfile->last_submit = dma_fence_get(fence);
+	mutex_unlock(&vfile->lock);
+}
+
+static struct dma_fence *vgpu_batch_last(struct vgpu_file *vfile)
+{
+	struct dma_fence *fence;
+
+	mutex_lock(&vfile->lock);
+	fence = dma_fence_get(vfile->last_submit);
+	mutex_unlock(&vfile->lock);
+	return fence;
+}
+
+/**
+ * vgpu_wait_deadline() - wait for a fence until an absolute deadline
+ * @fence: the fence, or NULL for nothing to wait for
+ * @deadline_ns: CLOCK_MONOTONIC time in nanoseconds
+ *
+ * Context: process context; sleeps interruptibly.
+ * Return: 0 once @fence has signalled, -ETIME at the deadline, or
+ * -ERESTARTSYS.
+ */
+int vgpu_wait_deadline(struct dma_fence *fence, s64 deadline_ns)
+{
+	s64 left_ns;
+	long ret;
+
+	if (!fence || dma_fence_is_signaled(fence))
+		return 0;
+	left_ns = deadline_ns - ktime_get_ns();
+	if (left_ns <= 0)
+		return -ETIME;
+	ret = dma_fence_wait_timeout(fence, true,
+				     clamp_t(u64, nsecs_to_jiffies64(left_ns),
+					     1, MAX_SCHEDULE_TIMEOUT));
+	if (ret < 0)
+		return ret;
+	return ret ? 0 : -ETIME;
+}
+
+static int vgpu_batch_check(struct vgpu_device *vgdev,
+			    const struct drm_virtgpu_ng_submit *args)
+{
+	if (!vgdev->has_virgl)
+		return -EOPNOTSUPP;
+	if (args->flags & ~VIRTGPU_NG_SUBMIT_FLAGS)
+		return -EINVAL;
+	if (!args->count || args->count > VIRTGPU_NG_SUBMIT_MAX_ENTRIES ||
+	    args->queued > args->count)
+		return -EINVAL;
+	if (args->stride < sizeof(struct drm_virtgpu_execbuffer))
+		return -EINVAL;
+	if (!(args->flags & VIRTGPU_NG_SUBMIT_WAIT) && args->timeout_ns)
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * vgpu_ng_submit_ioctl() - DRM_IOCTL_VIRTGPU_NG_SUBMIT
+ * @dev: the DRM device
+ * @data: struct drm_virtgpu_ng_submit
+ * @file: the DRM file
+ *
+ * See "DOC: batched submission".
+ *
+ * Context: process context, may sleep.
+ * Return: 0, -ETIME when the wait reached its deadline, or a negative
+ * errno; &drm_virtgpu_ng_submit.queued counts the queued entries either
+ * way.
+ */
+int vgpu_ng_submit_ioctl(struct drm_device *dev, void *data,
+			 struct drm_file *file)
+{
+	struct drm_virtgpu_ng_submit *args = data;
+	struct vgpu_device *vgdev = to_vgdev(dev);
+	struct vgpu_file *vfile = file->driver_priv;
+	struct drm_virtgpu_execbuffer *entries;
+	struct dma_fence *last = NULL;
+	struct vgpu_submit *subs;
+	bool deferred = false;
+	u64 bytes = 0;
+	u32 i, first = args->queued;
+	int ret;
+
+	ret = vgpu_batch_check(vgdev, args);
 	if (ret)
 		return ret;
 
-	ret = vgpu_ctx_ensure(s.vgdev, s.vfile);
+	entries = kcalloc(args->count, sizeof(*entries), GFP_KERNEL);
+	subs = kcalloc(args->count, sizeof(*subs), GFP_KERNEL);
+	ret = -ENOMEM;
+	if (!entries || !subs)
+		goto out_free;
+	ret = vgpu_batch_copy_entries(args, entries);
 	if (ret)
-		goto out;
-	ret = vgpu_submit_copy_in(&s);
-	if (ret)
-		goto out;
-	ret = vgpu_submit_out_syncobjs(&s);
-	if (ret)
-		goto out;
-	ret = vgpu_submit_in_fences(&s);
-	if (ret)
-		goto out;
-	/*
-	 * Behind the file's deferred commands even without foreign fences.
-	 * If the list empties meanwhile, the work sends this one soon; if a
-	 * concurrent ioctl of the file fills it, the two were not ordered.
-	 */
-	s.defer = s.nr_wait || !vgpu_file_idle(s.vfile);
-	ret = vgpu_submit_make_fence(&s);
-	if (ret)
-		goto out;
-	ret = vgpu_submit_build(&s);
-	if (ret)
-		goto out;
-	ret = vgpu_submit_queue(&s);
-	if (ret)
-		goto out;
-	vgpu_submit_publish(&s);
-out:
-	vgpu_submit_cleanup(&s);
+		goto out_free;
+
+	for (i = first; i < args->count; i++) {
+		subs[i] = (struct vgpu_submit) {
+			.vgdev = vgdev,
+			.file = file,
+			.vfile = vfile,
+			.args = &entries[i],
+			.out_fd = -1,
+		};
+		bytes += entries[i].size;
+	}
+	ret = -EINVAL;
+	if (bytes > VGPU_MAX_BATCH_STREAM)
+		goto out_cleanup;
+
+	for (i = first; i < args->count; i++) {
+		ret = vgpu_submit_prepare(&subs[i]);
+		if (!ret)
+			ret = vgpu_submit_check_in(&subs[i]);
+		if (ret)
+			goto out_cleanup;
+	}
+
+	for (i = first; i < args->count; i++) {
+		ret = vgpu_submit_run(&subs[i], deferred);
+		if (ret)
+			goto out_cleanup;
+		deferred |= subs[i].defer;
+		args->queued = i + 1;
+		vgpu_batch_remember(vfile, &subs[i].fence->base);
+		if (entries[i].flags & VIRTGPU_EXECBUF_FENCE_FD_OUT &&
+		    put_user(entries[i].fence_fd,
+			     (s32 __user *)u64_to_user_ptr(args->entries +
+				(u64)i * args->stride +
+				offsetof(struct drm_virtgpu_execbuffer,
+					 fence_fd)))) {
+			ret = -EFAULT;
+			goto out_cleanup;
+		}
+	}
+
+	if (args->flags & VIRTGPU_NG_SUBMIT_WAIT) {
+		last = first < args->count ?
+		       dma_fence_get(&subs[args->count - 1].fence->base) :
+		       vgpu_batch_last(vfile);
+	}
+
+out_cleanup:
+	for (i = first; i < args->count; i++)
+		vgpu_submit_cleanup(&subs[i]);
+out_free:
+	kfree(subs);
+	kfree(entries);
+	if (last) {
+		ret = vgpu_wait_deadline(last, args->timeout_ns);
+		dma_fence_put(last);
+	}
+	if (!ret)
+		vgpu_stat_add(vgdev, VGPU_STAT_NG_SUBMIT, 1);
 	return ret;
 }

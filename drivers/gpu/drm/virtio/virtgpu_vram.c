@@ -19,7 +19,10 @@
  * A mappable host blob gets a range of the window when it is created, and
  * MAP_BLOB goes out at once, so the host's answer (and the caching mode it
  * wants) is normally in long before userspace calls mmap(). mmap() only
- * waits if it is not, bounded by VGPU_SYNC_TIMEOUT.
+ * waits if it is not, bounded by VGPU_SYNC_TIMEOUT. A blob created with
+ * DRM_VIRTGPU_BLOB_FLAG_HINT_DEFER_MAPPING takes no window space until
+ * the MAP ioctl or mmap() asks for it: userspace that never maps it does
+ * not hold host memory mapped for nothing.
  *
  * On free, UNMAP_BLOB and UNREF leave in that order, and the window range
  * returns to the allocator only when the host has answered the UNREF: by
@@ -90,6 +93,9 @@ static int vgpu_vram_mmap(struct drm_gem_object *obj,
 
 	if (!(bo->blob_flags & VIRTGPU_BLOB_FLAG_USE_MAPPABLE))
 		return -EINVAL;
+	ret = vgpu_vram_map(vgdev, bo);
+	if (ret)
+		return ret;
 	ret = vgpu_vram_wait_mapped(vgdev, bo);
 	if (ret)
 		return ret;
@@ -173,23 +179,30 @@ static void vgpu_vram_map_done(struct vgpu_device *vgdev, struct vgpu_cmd *cmd)
  * @vgdev: the device
  * @bo: a vram object with a res_id, created on the host
  *
- * Does not wait for the host; mmap() does if it has to.
+ * Does not wait for the host; mmap() does if it has to. Only the first
+ * call does anything: later ones, concurrent or not, find the mapping
+ * started.
  *
  * Context: process context.
  * Return: 0, -ENOSPC when the window is full, or another negative errno.
  */
 int vgpu_vram_map(struct vgpu_device *vgdev, struct vgpu_bo *bo)
 {
-	int ret;
+	bool started;
+	int ret = 0;
 
 	spin_lock(&vgdev->host_visible_lock);
-	ret = drm_mm_insert_node(&vgdev->host_visible_mm, &bo->node,
-				 bo->shmem.base.size);
+	started = bo->map_state != VGPU_MAP_NONE;
+	if (!started) {
+		ret = drm_mm_insert_node(&vgdev->host_visible_mm, &bo->node,
+					 bo->shmem.base.size);
+		if (!ret)
+			WRITE_ONCE(bo->map_state, VGPU_MAP_PENDING);
+	}
 	spin_unlock(&vgdev->host_visible_lock);
-	if (ret)
+	if (started || ret)
 		return ret;
 
-	bo->map_state = VGPU_MAP_PENDING;
 	/* The answer may outlive every handle: it holds a reference. */
 	drm_gem_object_get(&bo->shmem.base);
 	ret = vgpu_cmd_map_blob(vgdev, bo,
@@ -197,7 +210,8 @@ int vgpu_vram_map(struct vgpu_device *vgdev, struct vgpu_bo *bo)
 				vgpu_vram_map_done);
 	if (ret == -ENOMEM) {
 		/* The command was never built: nobody else drops these. */
-		bo->map_state = VGPU_MAP_FAILED;
+		WRITE_ONCE(bo->map_state, VGPU_MAP_FAILED);
+		wake_up_all(&vgdev->answer_wq);
 		drm_gem_object_put(&bo->shmem.base);
 	}
 	return ret;
