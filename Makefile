@@ -20,12 +20,12 @@ endif
 
 VGPU := tests/vgpu.sh
 
-.PHONY: help run check check-full expect roots module W1 sparse checkpatch build-checks \
-	c-tests guest clean clean-cache bench dkms-install dkms-uninstall
+.PHONY: help run check check-full expect roots mesa module W1 sparse checkpatch build-checks \
+	c-tests guest clean clean-cache bench bench-mesa dkms-install dkms-uninstall
 
 help:
 	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
-	@echo "Other targets: check-full expect roots module W1 sparse checkpatch build-checks c-tests bench"
+	@echo "Other targets: check-full expect roots mesa module W1 sparse checkpatch build-checks c-tests bench bench-mesa"
 	@echo "               dkms-install dkms-uninstall (on the machine that runs the driver)"
 	@echo "               guest CONFIG=<2d|2d-dual|virgl|virgl-blob|venus> clean clean-cache"
 
@@ -44,6 +44,9 @@ expect:
 
 roots:
 	$(VGPU) roots
+
+mesa:
+	$(VGPU) mesa
 
 module W1 sparse checkpatch:
 	$(VGPU) build $@

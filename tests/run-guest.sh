@@ -3,7 +3,7 @@
 # (see in_host in tests/lib/common.sh); all paths are repo-relative or /cache.
 #
 # run-guest.sh --image DIR --config CFG --driver ours|distro --runlist FILE --out DIR
-#              [--ko FILE] [--bins DIR] [--trace FILE] [--timeout SECONDS]
+#              [--ko FILE] [--bins DIR] [--mesa DIR] [--trace FILE] [--timeout SECONDS]
 #              [--kernel KVER]   (one of the image's kernels; default GUEST_KVER)
 #              [--panic 1]       (end with drm_panic's check: the guest crashes)
 #              [--smp N]         (virtual CPUs, default 2)
@@ -15,12 +15,12 @@ set -eu
 . "$(dirname "$0")/lib/common.sh"
 cd "$VGPU_SRC"
 
-image="" config="" driver="" runlist="" out="" ko="" bins="" trace="" hard_timeout=1500
+image="" config="" driver="" runlist="" out="" ko="" bins="" mesa="" trace="" hard_timeout=1500
 kernel="$GUEST_KVER" panic=0 smp=2
 while [ "$#" -gt 0 ]; do
     case "$1" in
         --image) image="$2";; --config) config="$2";; --driver) driver="$2";;
-        --runlist) runlist="$2";; --out) out="$2";; --ko) ko="$2";; --bins) bins="$2";;
+        --runlist) runlist="$2";; --out) out="$2";; --ko) ko="$2";; --bins) bins="$2";; --mesa) mesa="$2";;
         --trace) trace="$2";; --timeout) hard_timeout="$2";; --kernel) kernel="$2";;
         --panic) panic="$2";; --smp) smp="$2";;
         *) die "run-guest.sh: unknown argument $1";;
@@ -64,6 +64,8 @@ mkdir -p "$stage/out" "$stage/bin"
 cp -r "$VGPU_SRC/tests/guest" "$stage/guest"
 cp "$runlist" "$stage/runlist.txt"
 if [ -n "$bins" ] && [ -d "$bins" ]; then cp -r "$bins/." "$stage/bin/"; fi
+# Patched Mesa, built for the prefix where the guest mounts it (mesa/).
+if [ -n "$mesa" ] && [ -d "$mesa" ]; then cp -r "$mesa" "$stage/mesa"; fi
 if [ "$driver" = ours ]; then
     if [ -z "$ko" ] || [ ! -f "$ko" ]; then
         die "driver=ours needs --ko with a built virtio-gpu.ko"
@@ -77,7 +79,7 @@ IGT_DIR=$(cat "$image/igt-dir.txt")
 MODPARAMS='${VGPU_MODPARAMS:-}'
 PANIC_LAST=$panic
 ENV
-mke2fs -q -t ext4 -L vgpuwork -d "$stage" "$tmp/work.img" 256M
+mke2fs -q -t ext4 -L vgpuwork -d "$stage" "$tmp/work.img" 384M
 
 # --- display ----------------------------------------------------------------
 # 3D needs a GL context on the host: gtk,gl=on under Xvfb is what works here

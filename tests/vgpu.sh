@@ -10,6 +10,7 @@
 #   vgpu.sh expect                    record tests/expect/<config>.distro
 #   vgpu.sh run                       the virgl demo (eglinfo, kmscube, screendump)
 #   vgpu.sh guest CONFIG [RUNLIST]    one guest with the selected driver
+#   vgpu.sh mesa                      build (or reuse) Mesa with userspace/mesa
 #   vgpu.sh clean-cache               remove the cached roots and images
 # Variables: DRIVER=ours|distro (default ours), CONFIGS="2d ..." , KVER,
 #            VGPU_CACHE, VGPU_ACCEL (default tcg), VGPU_TRACE=1 (notify meter)
@@ -53,7 +54,8 @@ roots() {
 
 # Full run-list: our C tests (every program in PROGS of tests/c/Makefile, in
 # that order), a short glmark2, the reload and unplug tests, piglit (virgl
-# configs only, tests/guest/piglit.list; 60 s per test), then IGT, and for
+# configs only, tests/guest/piglit.list; 60 s per test), patched Mesa's
+# tests (3D configs, tests/guest/tests/mesa-ng.sh), then IGT, and for
 # check-full the subtests of tests/igt-full.list after all of it.
 igt_lines() {
     sed -e 's/#.*//' -e '/^[[:space:]]*$/d' -e 's/^/igt /' "$1"
@@ -69,6 +71,7 @@ make_runlist() {
         echo "sh reload timeout=300"
         echo "sh unplug timeout=120"
         echo "sh piglit timeout=900 60"
+        echo "sh mesa-ng timeout=1200 60"
         igt_lines tests/igt.list
         [ "$FULL" = 1 ] && igt_lines tests/igt-full.list
         true
@@ -93,6 +96,7 @@ guest() {
         fi
         extra+=(--ko "$KO")
     fi
+    [ -n "$MESA_DIR" ] && extra+=(--mesa "/cache/$(basename "$MESA_DIR")/prefix")
     [ "${VGPU_TRACE:-0}" = 1 ] && extra+=(--trace "$od/trace.log")
     [ "${GUEST_PANIC:-0}" = 1 ] && extra+=(--panic 1)
     local attempt
@@ -135,6 +139,23 @@ newest_kernel() {
     KVER="$k" GUEST_PANIC=1 guest 2d "$DRIVER" "$rl" "$RUN/$NEWEST_CFG-$DRIVER"
 }
 
+# Mesa with our patches, for the guests' mesa-ng tests. A failed build is
+# a failed test (build/mesa), not a failed run: the guests then report
+# the mesa-ng tests as failures too. Sets MESA_DIR.
+MESA_DIR=""
+mesa_build() { # mesa_build OUTDIR
+    local od="$1" t0=$SECONDS
+    mkdir -p "$od"
+    if MESA_DIR="$(mesa_path)"; then
+        echo "PASS build/mesa" >>"$od/results.txt"
+        echo "INFO build/mesa built in $(cat "$MESA_DIR/build-seconds") s (from nothing)" >>"$od/results.txt"
+    else
+        MESA_DIR=""
+        echo "FAIL build/mesa [see the log above; tests/lib/build-mesa.sh]" >>"$od/results.txt"
+    fi
+    timing "mesa" $((SECONDS - t0))
+}
+
 build_checks() { # build_checks OUTDIR CHECK...
     local od="$1" t0=$SECONDS; shift
     in_host tests/build-checks.sh "$od" "$@" || true
@@ -174,6 +195,7 @@ main() {
             else
                 build_checks "$RUN/build" c
             fi
+            mesa_build "$RUN/build"
             make_runlist "$RUN/runlist.txt"
             for cfg in "${CFGS[@]}"; do
                 guest "$cfg" "$DRIVER" "$RUN/runlist.txt" "$RUN/$cfg-$DRIVER"
@@ -233,12 +255,22 @@ main() {
             [ "$DRIVER" = ours ] && build_checks "$RUN/build" module
             build_checks "$RUN/build" c
             if [ -n "${2:-}" ]; then cp "$2" "$RUN/runlist.txt"; else make_runlist "$RUN/runlist.txt"; fi
+            if grep -q '^sh mesa-ng' "$RUN/runlist.txt"; then mesa_build "$RUN/build"; fi
             guest "$cfg" "$DRIVER" "$RUN/runlist.txt" "$RUN/$cfg-$DRIVER"
             cat "$RUN/$cfg-$DRIVER/results.txt" 2>/dev/null || cat "$RUN/$cfg-$DRIVER/NOT-RUN"
+            ;;
+        mesa)
+            new_rundir mesa
+            roots
+            mesa_build "$RUN/build"
+            cat "$RUN/build/results.txt"
+            [ -n "$MESA_DIR" ] && echo "prefix: $MESA_DIR/prefix"
+            [ -n "$MESA_DIR" ]
             ;;
         clean-cache)
             # Only what this harness creates, whatever VGPU_CACHE points at.
             for d in "$VGPU_CACHE"/hostroot-* "$VGPU_CACHE"/guestimg-* "$VGPU_CACHE"/checkpatch-* \
+                     "$VGPU_CACHE"/mesa-* \
                      "$VGPU_CACHE"/.tmp-*; do
                 [ -e "$d" ] || continue
                 log "removing $d"

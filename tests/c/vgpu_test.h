@@ -8,6 +8,7 @@
 #ifndef VGPU_TEST_H
 #define VGPU_TEST_H
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -79,6 +80,29 @@ static inline void skip(const char *name, const char *fmt, ...)
 /* check(name, cond, fmt, ...): PASS when cond holds, else FAIL with reason. */
 #define check(name, cond, ...) \
 	do { if (cond) pass(name); else fail(name, __VA_ARGS__); } while (0)
+
+/*
+ * Benchmark mode of the client programs (glloop, vkloop): set up and
+ * warmed up, say so, and start the loop when told (a line on stdin), so
+ * that a benchmark's window holds the loop only.
+ */
+static inline int bench_ready(void)
+{
+	char line[16];
+
+	printf("READY\n");
+	fflush(stdout);
+	return fgets(line, sizeof(line), stdin) != NULL;
+}
+
+/* sccount.c's counters when it is preloaded, else NULL. */
+typedef void (*sccount_read_t)(unsigned long *calls, unsigned long *waits);
+
+static inline sccount_read_t sccount_reader(void)
+{
+	/* RTLD_DEFAULT, which glibc names only under _GNU_SOURCE. */
+	return (sccount_read_t)dlsym((void *)0, "sccount_read");
+}
 
 static inline int vgpu_exit(void)
 {

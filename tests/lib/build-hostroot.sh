@@ -10,6 +10,7 @@ bootstrap_trixie "$root" "$out/debootstrap.log"
 cat >"$root/etc/apt/sources.list" <<SRC
 deb $DEBIAN_MIRROR trixie main
 deb $DEBIAN_MIRROR trixie-backports main
+deb-src $DEBIAN_MIRROR trixie main
 SRC
 # No docs/man pages: smaller and faster.
 cat >"$root/etc/dpkg/dpkg.cfg.d/01-nodoc" <<'CFG'

@@ -155,6 +155,18 @@ guestimg_path() {
     cache_build guestimg "$key" "$VGPU_LIB/build-guestimg.sh"
 }
 
+# Mesa with the patches of userspace/mesa (tests/lib/build-mesa.sh), built
+# inside the host root. Prints its directory; the install is in prefix/.
+mesa_path() {
+    local key
+    key="$(files_key "$VGPU_SRC"/userspace/mesa/*.patch "$VGPU_LIB/build-mesa.sh" \
+        "$VGPU_SRC/tests/pkgs/host.list" "$VGPU_LIB/build-hostroot.sh")"
+    cache_build mesa "$key" mesa_build_in_host
+}
+mesa_build_in_host() { # TMPDIR, which is under $VGPU_CACHE
+    in_host tests/lib/build-mesa.sh "/cache/${1#"$VGPU_CACHE"/}"
+}
+
 # in_host SCRIPT ARGS... : run a repo script (path relative to the repo)
 # inside the host root, or directly when already inside it. There the repo is
 # at /src and the cache at /cache.

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vkloop: the Vulkan loops whose cost the virtio-gpu-ng ioctls cut, on
+ * venus, as a test and as a benchmark:
+ *
+ *   alloc-map    vkAllocateMemory of host-visible memory, vkMapMemory, a
+ *                write and a read through the mapping, vkUnmapMemory,
+ *                vkFreeMemory
+ *   submit-wait  vkQueueSubmit of an empty command buffer with a fence,
+ *                vkWaitForFences, vkResetFences
+ *
+ * "vkloop" alone runs a few of each and checks them (PASS/FAIL lines, the
+ * runner prefixes the program's name); "vkloop bench LOOP N" prints READY,
+ * runs the loop when a line arrives on stdin, and prints
+ * "BENCH LOOP ops=.. s=.." and, under LD_PRELOAD=libsccount.so, the system
+ * calls and blocking waits of the loop. Without a venus device it skips.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vulkan/vulkan.h>
+
+#include "vgpu_test.h"
+
+#define ALLOC_SIZE	(64u << 10)
+#define FENCE_NS	(60ull * 1000000000ull)
+
+struct vk {
+	VkInstance inst;
+	VkPhysicalDevice pdev;
+	VkDevice dev;
+	VkQueue queue;
+	uint32_t qfam, mtype;
+	VkCommandPool cpool;
+	VkCommandBuffer cmd;
+	VkFence fence;
+};
+
+static const char *vk_init(struct vk *v)
+{
+	VkApplicationInfo app = {
+		.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
+		.pApplicationName = "vkloop",
+		.apiVersion = VK_API_VERSION_1_1,
+	};
+	VkInstanceCreateInfo ici = {
+		.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
+		.pApplicationInfo = &app,
+	};
+	const float prio = 1.0f;
+	VkDeviceQueueCreateInfo qci = {
+		.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+		.queueCount = 1,
+		.pQueuePriorities = &prio,
+	};
+	VkDeviceCreateInfo dci = {
+		.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+		.queueCreateInfoCount = 1,
+		.pQueueCreateInfos = &qci,
+	};
+	VkCommandPoolCreateInfo pci = {
+		.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+	};
+	VkCommandBufferAllocateInfo cai = {
+		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+		.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+		.commandBufferCount = 1,
+	};
+	VkCommandBufferBeginInfo cbi = {
+		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+	};
+	VkFenceCreateInfo fci = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
+	const VkMemoryPropertyFlags want = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
+					   VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+	VkPhysicalDeviceMemoryProperties mp;
+	VkQueueFamilyProperties q[16];
+	VkPhysicalDeviceProperties p;
+	VkPhysicalDevice devs[8];
+	uint32_t n = 8, i;
+
+	if (vkCreateInstance(&ici, NULL, &v->inst) != VK_SUCCESS)
+		return "vkCreateInstance failed";
+	if (vkEnumeratePhysicalDevices(v->inst, &n, devs) < 0)
+		return "vkEnumeratePhysicalDevices failed";
+	for (i = 0; i < n && !v->pdev; i++) {
+		vkGetPhysicalDeviceProperties(devs[i], &p);
+		if (!strncmp(p.deviceName, "Virtio-GPU Venus", 16))
+			v->pdev = devs[i];
+	}
+	if (!v->pdev)
+		return "no venus device";
+
+	n = 16;
+	vkGetPhysicalDeviceQueueFamilyProperties(v->pdev, &n, q);
+	for (i = 0; i < n && !(q[i].queueFlags & VK_QUEUE_COMPUTE_BIT); i++)
+		;
+	if (i == n)
+		return "no compute queue";
+	v->qfam = i;
+	vkGetPhysicalDeviceMemoryProperties(v->pdev, &mp);
+	for (i = 0; i < mp.memoryTypeCount; i++)
+		if ((mp.memoryTypes[i].propertyFlags & want) == want)
+			break;
+	if (i == mp.memoryTypeCount)
+		return "no host-visible coherent memory";
+	v->mtype = i;
+
+	qci.queueFamilyIndex = v->qfam;
+	if (vkCreateDevice(v->pdev, &dci, NULL, &v->dev) != VK_SUCCESS)
+		return "vkCreateDevice failed";
+	vkGetDeviceQueue(v->dev, v->qfam, 0, &v->queue);
+	pci.queueFamilyIndex = v->qfam;
+	if (vkCreateCommandPool(v->dev, &pci, NULL, &v->cpool) != VK_SUCCESS)
+		return "vkCreateCommandPool failed";
+	cai.commandPool = v->cpool;
+	if (vkAllocateCommandBuffers(v->dev, &cai, &v->cmd) != VK_SUCCESS ||
+	    vkBeginCommandBuffer(v->cmd, &cbi) != VK_SUCCESS ||
+	    vkEndCommandBuffer(v->cmd) != VK_SUCCESS)
+		return "cannot record a command buffer";
+	if (vkCreateFence(v->dev, &fci, NULL, &v->fence) != VK_SUCCESS)
+		return "vkCreateFence failed";
+	return NULL;
+}
+
+static void vk_fini(struct vk *v)
+{
+	if (v->dev) {
+		vkDeviceWaitIdle(v->dev);
+		if (v->fence)
+			vkDestroyFence(v->dev, v->fence, NULL);
+		if (v->cpool)
+			vkDestroyCommandPool(v->dev, v->cpool, NULL);
+		vkDestroyDevice(v->dev, NULL);
+	}
+	if (v->inst)
+		vkDestroyInstance(v->inst, NULL);
+}
+
+/* One alloc-map iteration: 0, or a description of what went wrong. */
+static const char *alloc_map_once(struct vk *v, unsigned int i)
+{
+	VkMemoryAllocateInfo mai = {
+		.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+		.allocationSize = ALLOC_SIZE,
+		.memoryTypeIndex = v->mtype,
+	};
+	volatile uint32_t *p;
+	VkDeviceMemory mem;
+	const char *err = NULL;
+
+	if (vkAllocateMemory(v->dev, &mai, NULL, &mem) != VK_SUCCESS)
+		return "vkAllocateMemory failed";
+	if (vkMapMemory(v->dev, mem, 0, VK_WHOLE_SIZE, 0, (void **)&p) !=
+	    VK_SUCCESS) {
+		err = "vkMapMemory failed";
+	} else {
+		p[0] = i;
+		p[ALLOC_SIZE / 4 - 1] = ~i;
+		if (p[0] != i || p[ALLOC_SIZE / 4 - 1] != ~i)
+			err = "the mapping does not read back what was written";
+		vkUnmapMemory(v->dev, mem);
+	}
+	vkFreeMemory(v->dev, mem, NULL);
+	return err;
+}
+
+static const char *submit_wait_once(struct vk *v)
+{
+	VkSubmitInfo si = {
+		.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+		.commandBufferCount = 1,
+		.pCommandBuffers = &v->cmd,
+	};
+
+	if (vkQueueSubmit(v->queue, 1, &si, v->fence) != VK_SUCCESS)
+		return "vkQueueSubmit failed";
+	if (vkWaitForFences(v->dev, 1, &v->fence, VK_TRUE, FENCE_NS) !=
+	    VK_SUCCESS)
+		return "vkWaitForFences did not succeed";
+	if (vkResetFences(v->dev, 1, &v->fence) != VK_SUCCESS)
+		return "vkResetFences failed";
+	return NULL;
+}
+
+
+static int bench(struct vk *v, const char *loop, long n)
+{
+	sccount_read_t rd = sccount_reader();
+	unsigned long c0 = 0, w0 = 0, c1 = 0, w1 = 0;
+	const char *err = NULL;
+	int alloc = !strcmp(loop, "alloc-map");
+	int64_t t0;
+	long i;
+
+	if (!alloc && strcmp(loop, "submit-wait")) {
+		fprintf(stderr, "unknown loop %s\n", loop);
+		return 2;
+	}
+	/* One first: the first of each sets up rings and caches. */
+	err = alloc ? alloc_map_once(v, 0) : submit_wait_once(v);
+	if (!bench_ready())
+		return 2;
+	if (rd)
+		rd(&c0, &w0);
+	t0 = now_ns();
+	for (i = 0; i < n && !err; i++)
+		err = alloc ? alloc_map_once(v, i) : submit_wait_once(v);
+	t0 = now_ns() - t0;
+	if (rd)
+		rd(&c1, &w1);
+	printf("BENCH %s ops=%ld s=%.3f bad=%d", loop, i, t0 / 1e9, !!err);
+	if (rd)
+		printf(" syscalls=%lu waits=%lu", c1 - c0, w1 - w0);
+	printf("\n");
+	if (err)
+		fprintf(stderr, "vkloop: %s\n", err);
+	return err ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct vk v = { 0 };
+	const char *why = vk_init(&v), *err = NULL;
+	unsigned int i;
+	int rc = 0;
+
+	if (why) {
+		if (argc > 1) {
+			fprintf(stderr, "vkloop: %s\n", why);
+			rc = 77;
+		} else {
+			skip("alloc-map", "%s", why);
+			skip("submit-wait", "%s", why);
+		}
+		vk_fini(&v);
+		return rc;
+	}
+	if (argc > 3 && !strcmp(argv[1], "bench")) {
+		rc = bench(&v, argv[2], atol(argv[3]));
+		vk_fini(&v);
+		return rc;
+	}
+	for (i = 0; i < 20 && !err; i++)
+		err = alloc_map_once(&v, i);
+	check("alloc-map", !err, "iteration %u: %s", i - 1, err);
+	err = NULL;
+	for (i = 0; i < 20 && !err; i++)
+		err = submit_wait_once(&v);
+	check("submit-wait", !err, "iteration %u: %s", i - 1, err);
+	vk_fini(&v);
+	return vgpu_exit();
+}
