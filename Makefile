@@ -76,6 +76,9 @@ clean-cache:
 bench:
 	tools/bench/run.sh $(if $(QUICK),--quick)
 
+bench-mesa:
+	tools/bench/run.sh --mesa $(if $(QUICK),--quick)
+
 # Install on the machine that should run the driver (not the test host):
 # DKMS builds it for every installed kernel and rebuilds it on upgrades.
 DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)

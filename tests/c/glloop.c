@@ -5,8 +5,9 @@
  * GLES 3 context on the render node:
  *
  *   finish    clear a render target, glFinish()
- *   readback  upload a buffer, have the GPU copy it into another, map that
- *             one for reading (a readback of data the GPU wrote)
+ *   readback  have the GPU copy one of two buffers (uploaded once, with
+ *             different contents) into a third, map that one for reading:
+ *             a readback of data the GPU wrote
  *
  * "glloop" alone checks that both give the right results (PASS/FAIL lines,
  * the runner prefixes the program's name). "glloop bench LOOP N" runs N
@@ -38,8 +39,13 @@ struct glctx {
 	struct gbm_device *gbm;
 	EGLDisplay dpy;
 	EGLContext ctx;
-	GLuint fbo, tex, src, dst;
+	GLuint fbo, tex, src[2], dst;
 };
+
+static uint32_t pattern(unsigned int which, unsigned int word)
+{
+	return word * 2654435761u ^ (which ? 0x5a5a5a5au : 0x3c3c3c3cu);
+}
 
 static int gl_init(struct glctx *g, char *why, size_t len)
 {
@@ -51,7 +57,9 @@ static int gl_init(struct glctx *g, char *why, size_t len)
 	static const EGLint ctx_attr[] = {
 		EGL_CONTEXT_MAJOR_VERSION_KHR, 3, EGL_NONE,
 	};
+	static uint32_t data[BUF_WORDS];
 	const char *renderer;
+	unsigned int i, w;
 	EGLConfig cfg;
 	EGLint n = 0;
 
@@ -100,9 +108,14 @@ static int gl_init(struct glctx *g, char *why, size_t len)
 		snprintf(why, len, "render target incomplete");
 		return 0;
 	}
-	glGenBuffers(1, &g->src);
-	glBindBuffer(GL_COPY_READ_BUFFER, g->src);
-	glBufferData(GL_COPY_READ_BUFFER, BUF_WORDS * 4, NULL, GL_DYNAMIC_DRAW);
+	glGenBuffers(2, g->src);
+	for (i = 0; i < 2; i++) {
+		for (w = 0; w < BUF_WORDS; w++)
+			data[w] = pattern(i, w);
+		glBindBuffer(GL_COPY_READ_BUFFER, g->src[i]);
+		glBufferData(GL_COPY_READ_BUFFER, sizeof(data), data,
+			     GL_STATIC_DRAW);
+	}
 	glGenBuffers(1, &g->dst);
 	glBindBuffer(GL_COPY_WRITE_BUFFER, g->dst);
 	glBufferData(GL_COPY_WRITE_BUFFER, BUF_WORDS * 4, NULL, GL_DYNAMIC_READ);
@@ -136,23 +149,20 @@ static uint32_t finish_once(unsigned int i)
 }
 
 /* One readback iteration; returns the number of wrong words. */
-static unsigned int readback_once(unsigned int i)
+static unsigned int readback_once(struct glctx *g, unsigned int i)
 {
-	static uint32_t data[BUF_WORDS];
 	const uint32_t *p;
 	unsigned int w, bad = 0;
 
-	for (w = 0; w < BUF_WORDS; w++)
-		data[w] = w * 2654435761u ^ i;
-	glBufferSubData(GL_COPY_READ_BUFFER, 0, sizeof(data), data);
+	glBindBuffer(GL_COPY_READ_BUFFER, g->src[i & 1]);
 	glCopyBufferSubData(GL_COPY_READ_BUFFER, GL_COPY_WRITE_BUFFER, 0, 0,
-			    sizeof(data));
-	p = glMapBufferRange(GL_COPY_WRITE_BUFFER, 0, sizeof(data),
+			    BUF_WORDS * 4);
+	p = glMapBufferRange(GL_COPY_WRITE_BUFFER, 0, BUF_WORDS * 4,
 			     GL_MAP_READ_BIT);
 	if (!p)
 		return BUF_WORDS;
 	for (w = 0; w < BUF_WORDS; w++)
-		bad += p[w] != data[w];
+		bad += p[w] != pattern(i & 1, w);
 	glUnmapBuffer(GL_COPY_WRITE_BUFFER);
 	return bad;
 }
@@ -172,16 +182,15 @@ static void test(struct glctx *g)
 	check("finish", i == 20, "iteration %u: pixel %08x, want %08x", i, got,
 	      want);
 	for (i = 0; i < 20 && !bad; i++)
-		bad = readback_once(i);
+		bad = readback_once(g, i);
 	check("readback", !bad, "iteration %u: %u of %u words wrong", i - 1,
 	      bad, BUF_WORDS);
 	check("gl-errors", glGetError() == GL_NO_ERROR, "glGetError 0x%x",
 	      glGetError());
-	(void)g;
 }
 
 
-static int bench(const char *loop, long n)
+static int bench(struct glctx *g, const char *loop, long n)
 {
 	sccount_read_t rd = sccount_reader();
 	unsigned long c0 = 0, w0 = 0, c1 = 0, w1 = 0;
@@ -191,7 +200,7 @@ static int bench(const char *loop, long n)
 
 	/* One of each first: the first map or flush sets things up. */
 	finish_once(0);
-	readback_once(0);
+	readback_once(g, 0);
 	if (!bench_ready())
 		return 2;
 	if (rd)
@@ -203,7 +212,7 @@ static int bench(const char *loop, long n)
 			finish_once(i);
 	} else if (!strcmp(loop, "readback")) {
 		for (i = 0; i < n; i++)
-			bad += readback_once(i);
+			bad += readback_once(g, i);
 	} else {
 		fprintf(stderr, "unknown loop %s\n", loop);
 		return 2;
@@ -237,7 +246,7 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	if (argc > 3 && !strcmp(argv[1], "bench"))
-		rc = bench(argv[2], atol(argv[3]));
+		rc = bench(&g, argv[2], atol(argv[3]));
 	else
 		test(&g);
 	gl_fini(&g);

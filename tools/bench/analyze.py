@@ -53,6 +53,9 @@ METRICS = [
     ("lat_p50_us", "latency p50 µs", True),
     ("lat_p99_us", "latency p99 µs", True),
     ("score", "glmark2 score", False),
+    ("syscalls_per_op", "client system calls/op", True),
+    ("waits_per_op", "client blocking waits/op", True),
+    ("mib_per_s", "MiB/s", False),
     ("ops", "ops", None),
     ("seconds", "seconds (guest)", None),
     ("window_s", "marker window s (host)", None),
@@ -191,7 +194,8 @@ def metrics_for(d, name, r):
             out["sync_wait_per_op"] = r["stats"].get("sync_wait", 0) / div
             out["kms_wait_per_op"] = r["stats"].get("kms_fence_wait", 0) / div
             out["xfer_to_host_per_op"] = r["stats"].get("xfer_to_host_bytes", 0) / div
-    for k in ("lat_mean_us", "lat_p50_us", "lat_p99_us", "score"):
+    for k in ("lat_mean_us", "lat_p50_us", "lat_p99_us", "score",
+              "syscalls_per_op", "waits_per_op", "mib_per_s"):
         if k in b:
             out[k] = float(b[k])
     out["raw"] = {
@@ -242,6 +246,55 @@ def add_unpaced_flip(drivers):
         return  # the distro driver flips async itself: no pairing needed
     ours["flip-unpaced"] = fast
     distro["flip-unpaced"] = plain
+
+
+# The Mesa loops: stock Mesa on each driver, and patched Mesa (the -ng
+# workload, userspace/mesa) on ours.
+MESA_LOOPS = ["glfinish", "readback", "alloc-map", "submit-wait"]
+MESA_METRICS = [("syscalls_per_op", "system calls/op"),
+                ("waits_per_op", "blocking waits/op"),
+                ("notify_per_op", "notifications/op"),
+                ("ops_per_s", "ops/s")]
+UPLOADS = ["upload-memcpy", "upload-blob", "upload-transfer"]
+
+
+def mesa_section(configs, value):
+    """Markdown lines comparing stock and patched Mesa, if they ran.
+
+    value(cfg, drv, workload, metric) gives a number or None.
+    """
+    md = []
+    for cfg in configs:
+        if value(cfg, "ours", MESA_LOOPS[0] + "-ng", "ops") is None and \
+                value(cfg, "ours", UPLOADS[1], "mib_per_s") is None:
+            continue
+        md += ["", "## Mesa with our patches (%s)" % cfg, "",
+               "Stock Mesa on the distro driver, stock Mesa on ours, and Mesa with "
+               "userspace/mesa on ours; the last column is patched/stock on ours. "
+               "System calls and blocking waits are the client's own, counted "
+               "by tests/c/sccount.c around the loop.", "",
+               "| loop | metric | stock, distro | stock, ours | patched, ours | patched/stock |",
+               "|---|---|---:|---:|---:|---:|"]
+        for w in MESA_LOOPS:
+            for key, label in MESA_METRICS:
+                t = value(cfg, "distro", w, key)
+                o = value(cfg, "ours", w, key)
+                p = value(cfg, "ours", w + "-ng", key)
+                if t is None and o is None and p is None:
+                    continue
+                md.append("| %s | %s | %s | %s | %s | %s |" % (
+                    w, label, fmt(t), fmt(o), fmt(p), fmt(ratio(p, o))))
+        mem = value(cfg, "ours", "upload-memcpy", "mib_per_s")
+        blob = value(cfg, "ours", "upload-blob", "mib_per_s")
+        xfer = value(cfg, "ours", "upload-transfer", "mib_per_s")
+        if mem or blob or xfer:
+            md += ["", "| 64 MiB upload, ours | MiB/s | of memcpy |", "|---|---:|---:|"]
+            for w, v in zip(UPLOADS, (mem, blob, xfer)):
+                md.append("| %s | %s | %s |" % (w, fmt(v), fmt(ratio(v, mem))))
+            md.append("")
+            md.append("Mapped blob against TRANSFER_TO_HOST: %s times as fast." %
+                      fmt(ratio(blob, xfer)))
+    return md
 
 
 def fmt(v):
@@ -331,6 +384,7 @@ def main():
                     cfg, name, label, fmt(ov), fmt(tv), fmt(r)))
                 rows.append({"config": cfg, "workload": name, "metric": key,
                              "ours": ov, "distro": tv, "ratio": r})
+    md += mesa_section(sorted(data), lambda c, d, w, k: data.get(c, {}).get(d, {}).get(w, {}).get(k))
     md += ["", "## Command mix (host-side virtio_gpu_cmd_* per op)", "",
            "| config | workload | driver | commands |", "|---|---|---|---|"]
     for cfg in sorted(data):

@@ -21,7 +21,8 @@ import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from analyze import METRICS, UNPACED_NOTE, WORKLOAD_ORDER, fmt, machine_lines, ratio  # noqa: E402
+from analyze import (METRICS, UNPACED_NOTE, WORKLOAD_ORDER, fmt, machine_lines,  # noqa: E402
+                     mesa_section, ratio)
 
 
 def load_rounds(res_dir):
@@ -97,6 +98,8 @@ def main():
                 rows.append({"config": cfg, "workload": name, "metric": key,
                              "ours": om, "distro": tm, "ratio": r,
                              "round_ratios": rs})
+    md += mesa_section(configs, lambda c, d, w, k: median(
+        r["data"].get(c, {}).get(d, {}).get(w, {}).get(k) for _, r in rounds))
     for entry, _ in rounds:
         table = os.path.join(res_dir, entry, "table.md")
         if os.path.exists(table):

@@ -2,18 +2,21 @@
 # Host-root side of tools/bench/run.sh (runs inside the cached host root,
 # repo at /src): builds the module and the tools, boots one guest per device
 # config and driver with the trace meter on, then computes the table.
-#   inner.sh --out DIR --image DIR [--quick]
+#   inner.sh --out DIR --image DIR [--quick] [--mesa PREFIX]
+# With --mesa, the Mesa loops instead (stock Mesa, and Mesa with our
+# patches from PREFIX, see tools/bench/run.sh --mesa) on the venus device.
 set -eu
 # shellcheck source-path=SCRIPTDIR source=../../tests/lib/common.sh
 . "$(dirname "$0")/../../tests/lib/common.sh"
 cd "$VGPU_SRC"
 
-out="" image="" quick=0
+out="" image="" quick=0 mesa=""
 while [ "$#" -gt 0 ]; do
     case "$1" in
         --out) out="$2"; shift 2;;
         --image) image="$2"; shift 2;;
         --quick) quick=1; shift;;
+        --mesa) mesa="$2"; shift 2;;
         *) die "inner.sh: unknown argument $1";;
     esac
 done
@@ -36,6 +39,15 @@ TWOD_WL="idle idle-kms flip-async flip damage cursor"
 if [ "$quick" = 1 ]; then
     VIRGL_WL="idle:500 idle-kms:500 submit:500 transfer:500 churn:100 latency:100 glmark2 kmscube:30 kmscube-atomic:30 flip-async:30 flip:30"
     TWOD_WL="idle:500 idle-kms:500 flip-async:30 flip:30 damage:30 cursor:100"
+fi
+# The Mesa loops run on the venus device, whose GL goes through virgl with
+# host-visible memory: stock Mesa with both drivers, Mesa with our patches
+# (the -ng workloads) with ours. The uploads compare ways of moving 64 MiB.
+MESA_WL="idle glfinish readback alloc-map submit-wait upload-memcpy upload-blob upload-transfer"
+MESA_NG_WL="glfinish-ng readback-ng alloc-map-ng submit-wait-ng"
+if [ "$quick" = 1 ]; then
+    MESA_WL="idle:500 glfinish:20 readback:20 alloc-map:20 submit-wait:20 upload-memcpy:2 upload-blob:2 upload-transfer:2"
+    MESA_NG_WL="glfinish-ng:20 readback-ng:20 alloc-map-ng:20 submit-wait-ng:20"
 fi
 # Overrides for experiments (see tools/README.md): workload lists (with
 # set:PARAM=VALUE tokens) and which guests to boot (e.g. "virgl-ours").
@@ -68,6 +80,13 @@ make -C tools O="$out/build/tools" >"$out/build/tools.log" 2>&1 ||
 rm -rf "$bins"
 mkdir -p "$bins"
 cp "$out/build/tools/vgpu-bench" "$out/build/tools/vgpu-stat" "$out/build/tools/vgpu-bench-suite" "$bins/"
+if [ -n "$mesa" ]; then
+    # The GL and Vulkan clients and the system call counter.
+    make -C tests/c O="$out/build/c" GEN="$out/build/c-gen" \
+        "$out/build/c/glloop" "$out/build/c/vkloop" "$out/build/c/libsccount.so" \
+        >"$out/build/c.log" 2>&1 || { tail -20 "$out/build/c.log" >&2; die "client build failed"; }
+    cp "$out/build/c/glloop" "$out/build/c/vkloop" "$out/build/c/libsccount.so" "$bins/"
+fi
 timing "build module + tools" $((SECONDS - t))
 
 # --- one guest per (config, driver) -----------------------------------------
@@ -82,6 +101,7 @@ run_one() { # run_one CONFIG DRIVER WORKLOADS...
     mkdir -p "$od"
     echo "c vgpu-bench-suite timeout=1200 $*" >"$od/runlist.txt"
     [ "$drv" = ours ] && extra+=(--ko "$out/build/virtio-gpu.ko")
+    [ -n "$mesa" ] && extra+=(--mesa "$mesa")
     # Real-time priority: on a busy host the follower must still see each
     # marker promptly (it sleeps between polls and uses little CPU).
     $follow_prio python3 tools/bench/follow.py "$od/serial.log" "$od/trace.log" "$od/events.jsonl" \
@@ -100,12 +120,15 @@ run_one() { # run_one CONFIG DRIVER WORKLOADS...
 }
 
 # shellcheck disable=SC2086  # workload lists are space separated on purpose
-{
+if [ -n "$mesa" ]; then
+    run_one venus ours $MESA_WL $MESA_NG_WL
+    run_one venus distro $MESA_WL
+else
     run_one virgl ours $VIRGL_WL
     run_one virgl distro $VIRGL_WL
     run_one 2d ours $TWOD_WL
     run_one 2d distro $TWOD_WL
-}
+fi
 
 timing "build + guests" $((SECONDS - T0))
 t=$SECONDS

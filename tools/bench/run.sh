@@ -1,7 +1,7 @@
 #!/bin/bash
 # virtio-gpu benchmark: our driver against the distro's, on the same QEMU.
 #
-#   tools/bench/run.sh [--out DIR] [--quick] [--rounds N]
+#   tools/bench/run.sh [--out DIR] [--quick] [--rounds N] [--mesa]
 #
 # Builds the module and the guest tools, boots a virgl guest and a 2D guest
 # once per driver (same QEMU command line but for the module) with QEMU's
@@ -10,6 +10,10 @@
 # DIR (default results/bench-<date>/): table.md, results.csv, results.json,
 # and per guest its serial log (with host timestamps), trace and logs.
 # --quick runs tiny counts, to check the plumbing in a few minutes.
+# --mesa runs the Mesa loops instead (glFinish, buffer readback, Vulkan
+# allocate and map, submit and wait, 64 MiB uploads) on the venus device:
+# stock Mesa with both drivers and Mesa with userspace/mesa's patches with
+# ours (built first, see make mesa); table.md then ends with their table.
 # --rounds N (default 5, or VGPU_BENCH_ROUNDS) boots every guest N times,
 # ours and the distro's in turn, each round in DIR/round-K; table.md then
 # gives per metric the medians over the rounds, their ratio, and the
@@ -28,13 +32,15 @@ cd "$VGPU_SRC"
 T0=$SECONDS
 out="results/bench-$(date +%Y%m%d-%H%M%S)"
 quick=()
+mesa=()
 rounds="${VGPU_BENCH_ROUNDS:-5}"
 while [ "$#" -gt 0 ]; do
     case "$1" in
         --out) out="$2"; shift 2;;
         --quick) quick=(--quick); shift;;
         --rounds) rounds="$2"; shift 2;;
-        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
+        --mesa) mesa=(--mesa); shift;;
+        -h|--help) sed -n '2,/^set -eu/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0;;
         *) die "unknown argument $1 (see --help)";;
     esac
 done
@@ -49,16 +55,20 @@ mkdir -p "$stage"
 
 hostroot_path >/dev/null || die "cannot build the host root"
 img="$(guestimg_path)" || die "cannot build the guest image"
+if [ "${#mesa[@]}" -gt 0 ]; then
+    m="$(mesa_path)" || die "cannot build Mesa with our patches (make mesa)"
+    mesa=(--mesa "/cache/$(basename "$m")/prefix")
+fi
 log "bench: results in ${final:-$stage}"
 case "$rounds" in ''|*[!0-9]*|0) die "--rounds wants a positive number, not '$rounds'";; esac
 rc=0
 if [ "$rounds" -eq 1 ]; then
-    in_host tools/bench/inner.sh --out "$stage" --image "/cache/$(basename "$img")" "${quick[@]}" || rc=$?
+    in_host tools/bench/inner.sh --out "$stage" --image "/cache/$(basename "$img")" "${quick[@]}" "${mesa[@]}" || rc=$?
 else
     for k in $(seq "$rounds"); do
         log "bench: round $k of $rounds"
         in_host tools/bench/inner.sh --out "$stage/round-$k" --image "/cache/$(basename "$img")" \
-            "${quick[@]}" || rc=$?
+            "${quick[@]}" "${mesa[@]}" || rc=$?
         [ "$rc" -eq 0 ] || break
     done
     [ "$rc" -ne 0 ] || in_host tools/bench/combine.py "$stage" >/dev/null || rc=$?

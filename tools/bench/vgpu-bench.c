@@ -5,6 +5,9 @@
  *   vgpu-bench WORKLOAD [-n COUNT]
  *   WORKLOAD: submit transfer churn latency flip flip-async cursor damage
  *             glmark2 glmark2-flip kmscube kmscube-atomic idle idle-kms
+ *             glfinish readback alloc-map submit-wait (stock Mesa), the
+ *             same with -ng (patched Mesa, userspace/mesa), upload-memcpy
+ *             upload-blob upload-transfer
  *
  * Prints one result line "BENCH name ops=N seconds=S ..." and, when the
  * driver exposes debugfs counters, one "STATS name key=value ..." line with
@@ -66,6 +69,10 @@ struct bench {
 	uint32_t blob_mode, blob_damage;
 	uint32_t p_fb_id, p_damage;
 	double *lat_us;
+	/* a client program's process and its pipes (see client_start()) */
+	pid_t client;
+	FILE *cl_in, *cl_out;
+	void *src, *dst;
 };
 
 static void die(const char *fmt, ...)
@@ -829,6 +836,236 @@ static void kmscube_atomic_run(struct bench *b)
 	kmscube_loop(b, "-A");
 }
 
+/* --- Mesa clients: GL and Vulkan loops on stock or patched Mesa ---------- */
+
+/*
+ * glloop and vkloop (tests/c) run one loop of a GL or Vulkan driver and
+ * report it; under LD_PRELOAD=libsccount.so they also count the system
+ * calls and blocking waits it made. They come from this program's own
+ * directory. A client starts in the setup, says READY once it is warmed
+ * up, and runs its loop when told, so that the window holds the loop only.
+ * The -ng workloads select Mesa with our patches (userspace/mesa) from the
+ * work disk, as tests/guest/tests/mesa-ng.sh does.
+ */
+#define PATCHED_MESA	"/mnt/work/mesa"
+
+static void client_start(struct bench *b, const char *prog, const char *loop,
+			 long n, int patched)
+{
+	char self[256], path[320], lib[320], count[32], line[512];
+	int to[2], from[2];
+	ssize_t len;
+
+	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (len <= 0)
+		die("readlink /proc/self/exe: %s", strerror(errno));
+	self[len] = '\0';
+	*strrchr(self, '/') = '\0';
+	snprintf(path, sizeof(path), "%s/%s", self, prog);
+	snprintf(lib, sizeof(lib), "%s/libsccount.so", self);
+	snprintf(count, sizeof(count), "%ld", n);
+	if (patched && access(PATCHED_MESA "/lib/libEGL_mesa.so.0", R_OK))
+		die("patched Mesa is not in " PATCHED_MESA " (make mesa)");
+	if (pipe(to) || pipe(from))
+		die("pipe: %s", strerror(errno));
+	b->client = fork();
+	if (b->client < 0)
+		die("fork: %s", strerror(errno));
+	if (!b->client) {
+		dup2(to[0], 0);
+		dup2(from[1], 1);
+		close(to[1]);
+		close(from[0]);
+		setenv("LD_PRELOAD", lib, 1);
+		if (patched) {
+			/* GL through glvnd: our vendor library, as mesa-ng.sh. */
+			setenv("__EGL_VENDOR_LIBRARY_FILENAMES", PATCHED_MESA
+			       "/share/glvnd/egl_vendor.d/50_mesa.json", 1);
+			setenv("LD_LIBRARY_PATH", PATCHED_MESA "/lib", 1);
+			setenv("VK_ICD_FILENAMES", PATCHED_MESA
+			       "/share/vulkan/icd.d/virtio_icd.x86_64.json", 1);
+		}
+		execl(path, prog, "bench", loop, count, (char *)NULL);
+		_exit(127);
+	}
+	close(to[0]);
+	close(from[1]);
+	b->cl_in = fdopen(to[1], "w");
+	b->cl_out = fdopen(from[0], "r");
+	if (!b->cl_in || !b->cl_out)
+		die("fdopen: %s", strerror(errno));
+	while (fgets(line, sizeof(line), b->cl_out)) {
+		if (!strncmp(line, "READY", 5))
+			return;
+		fputs(line, stderr);
+	}
+	die("%s %s ended before it was ready", prog, loop);
+}
+
+static void client_run(struct bench *b)
+{
+	unsigned long calls = 0, waits = 0;
+	char line[512];
+	double secs = 0;
+	long ops = 0;
+	int bad = 0, n;
+
+	fprintf(b->cl_in, "go\n");
+	fflush(b->cl_in);
+	while (fgets(line, sizeof(line), b->cl_out)) {
+		if (strncmp(line, "BENCH ", 6)) {
+			fputs(line, stderr);
+			continue;
+		}
+		n = sscanf(line, "BENCH %*s ops=%ld s=%lf bad=%d syscalls=%lu waits=%lu",
+			   &ops, &secs, &bad, &calls, &waits);
+		if (n < 3 || bad)
+			die("client: %s", line);
+		b->ops = ops;
+		b->seconds = secs;
+		if (n == 5 && ops > 0)
+			snprintf(b->extra, sizeof(b->extra),
+				 "syscalls_per_op=%.3f waits_per_op=%.3f",
+				 (double)calls / ops, (double)waits / ops);
+		return;
+	}
+	die("client ended without a result");
+}
+
+static void client_teardown(struct bench *b)
+{
+	int st = 0;
+
+	fclose(b->cl_in);
+	fclose(b->cl_out);
+	if (waitpid(b->client, &st, 0) < 0 || !WIFEXITED(st) ||
+	    WEXITSTATUS(st))
+		die("client exited with status %d", st);
+}
+
+#define CLIENT(fn, prog, loop, patched)					\
+static void fn(struct bench *b)						\
+{									\
+	client_start(b, prog, loop, count_or(b, 300), patched);	\
+}
+CLIENT(glfinish_setup, "glloop", "finish", 0)
+CLIENT(glfinish_ng_setup, "glloop", "finish", 1)
+CLIENT(readback_setup, "glloop", "readback", 0)
+CLIENT(readback_ng_setup, "glloop", "readback", 1)
+CLIENT(alloc_map_setup, "vkloop", "alloc-map", 0)
+CLIENT(alloc_map_ng_setup, "vkloop", "alloc-map", 1)
+CLIENT(submit_wait_setup, "vkloop", "submit-wait", 0)
+CLIENT(submit_wait_ng_setup, "vkloop", "submit-wait", 1)
+
+/* --- upload: 64 MiB from guest memory to the host ------------------------- */
+
+/*
+ * Three ways to get 64 MiB of fresh data to the host, each COUNT times:
+ * a plain memcpy between two guest buffers (the bound: what copying the
+ * bytes costs at all), a memcpy into a mapped host-visible blob (the host
+ * sees it as it is written), and a memcpy into a guest-backed resource
+ * followed by TRANSFER_TO_HOST, waited for.
+ */
+#define UPLOAD_SIZE	(64u << 20)
+#define UPLOAD_BLOB_ID	7u
+
+static void upload_fill(struct bench *b)
+{
+	b->src = malloc(UPLOAD_SIZE);
+	if (!b->src)
+		die("out of memory");
+	memset(b->src, 0x3c, UPLOAD_SIZE);
+}
+
+static void upload_memcpy_setup(struct bench *b)
+{
+	upload_fill(b);
+	b->dst = malloc(UPLOAD_SIZE);
+	if (!b->dst)
+		die("out of memory");
+	memset(b->dst, 0, UPLOAD_SIZE);
+}
+
+/* A host-visible virgl buffer, created the way Mesa's virgl creates one. */
+static void upload_blob_setup(struct bench *b)
+{
+	uint32_t cmd[12] = {
+		VGPU_VIRGL_CMD(48 /* PIPE_RESOURCE_CREATE */, 0, 11),
+		VGPU_PIPE_BUFFER, VGPU_VIRGL_FORMAT_R8,
+		VGPU_VIRGL_BIND_VERTEX_BUFFER, UPLOAD_SIZE, 1, 1, 1, 0, 0,
+		(1u << 1) | (1u << 2),	/* MAP_PERSISTENT | MAP_COHERENT */
+		UPLOAD_BLOB_ID,
+	};
+	int v = 0, ret;
+
+	open_render(b);
+	if (vgpu_getparam(b->fd, VIRTGPU_PARAM_HOST_VISIBLE, &v) || !v)
+		die("the device has no host-visible memory");
+	upload_fill(b);
+	ret = vgpu_blob_create(b->fd, VIRTGPU_BLOB_MEM_HOST3D,
+			       VIRTGPU_BLOB_FLAG_USE_MAPPABLE, UPLOAD_SIZE,
+			       UPLOAD_BLOB_ID, cmd, sizeof(cmd), &b->bo, &b->res);
+	if (ret)
+		die("host blob: %s", strerror(-ret));
+	b->dst = vgpu_map(b->fd, b->bo, UPLOAD_SIZE);
+	if (!b->dst)
+		die("cannot map the host blob");
+}
+
+static void upload_transfer_setup(struct bench *b)
+{
+	struct vgpu_res_desc d = {
+		.target = VGPU_PIPE_BUFFER,
+		.format = VGPU_VIRGL_FORMAT_R8,
+		.bind = VGPU_VIRGL_BIND_VERTEX_BUFFER,
+		.width = UPLOAD_SIZE, .height = 1,
+		.size = UPLOAD_SIZE,
+	};
+	int ret;
+
+	open_render(b);
+	upload_fill(b);
+	ret = vgpu_resource_create(b->fd, &d, &b->bo, &b->res);
+	if (ret)
+		die("resource create: %s", strerror(-ret));
+	b->dst = vgpu_map(b->fd, b->bo, UPLOAD_SIZE);
+	if (!b->dst)
+		die("cannot map the resource");
+}
+
+static void upload_run(struct bench *b)
+{
+	struct drm_virtgpu_3d_box box = { 0, 0, 0, UPLOAD_SIZE, 1, 1 };
+	long i, n = count_or(b, 20);
+	double t0 = now_s();
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		((char *)b->src)[0] = i;
+		memcpy(b->dst, b->src, UPLOAD_SIZE);
+		if (strcmp(b->name, "upload-transfer"))
+			continue;
+		ret = vgpu_transfer_to_host(b->fd, b->bo, &box, 0, 0);
+		if (!ret)
+			ret = vgpu_wait(b->fd, b->bo, 0);
+		if (ret)
+			die("transfer: %s", strerror(-ret));
+	}
+	b->seconds = now_s() - t0;
+	b->ops = n;
+	snprintf(b->extra, sizeof(b->extra), "mib_per_s=%.1f",
+		 b->seconds > 0 ? n * (UPLOAD_SIZE >> 20) / b->seconds : 0.0);
+}
+
+static void upload_teardown(struct bench *b)
+{
+	if (!strcmp(b->name, "upload-memcpy"))
+		free(b->dst);
+	else
+		munmap(b->dst, UPLOAD_SIZE);
+	free(b->src);
+}
+
 /* --- idle: the background rate of the device, for reference --------------- */
 
 static void idle_run(struct bench *b)
@@ -870,6 +1107,20 @@ static const struct workload workloads[] = {
 	{ "kmscube", NULL, kmscube_run, NULL, NULL },
 	{ "kmscube-atomic", NULL, kmscube_atomic_run, NULL, NULL },
 	{ "idle", NULL, idle_run, NULL, NULL },
+	{ "glfinish", glfinish_setup, client_run, NULL, client_teardown },
+	{ "glfinish-ng", glfinish_ng_setup, client_run, NULL, client_teardown },
+	{ "readback", readback_setup, client_run, NULL, client_teardown },
+	{ "readback-ng", readback_ng_setup, client_run, NULL, client_teardown },
+	{ "alloc-map", alloc_map_setup, client_run, NULL, client_teardown },
+	{ "alloc-map-ng", alloc_map_ng_setup, client_run, NULL, client_teardown },
+	{ "submit-wait", submit_wait_setup, client_run, NULL, client_teardown },
+	{ "submit-wait-ng", submit_wait_ng_setup, client_run, NULL,
+	  client_teardown },
+	{ "upload-memcpy", upload_memcpy_setup, upload_run, NULL,
+	  upload_teardown },
+	{ "upload-blob", upload_blob_setup, upload_run, NULL, upload_teardown },
+	{ "upload-transfer", upload_transfer_setup, upload_run, NULL,
+	  upload_teardown },
 };
 
 static void usage(void)
