@@ -78,7 +78,7 @@ static void test_getparam(int fd)
 
 static const char *const submit_tests[] = {
 	"submit-bad-flags", "submit-count-0", "submit-count-over-max",
-	"submit-queued-past-count", "submit-stride-short",
+	"submit-queued-past-count", "submit-stride-short", "submit-stride-huge",
 	"submit-stride-nonzero-tail", "submit-timeout-without-wait",
 	"submit-entries-bad-pointer", "submit-entry-bad-flags",
 	"submit-entry-bad-ring", "submit-entry-bad-command",
@@ -163,6 +163,9 @@ static void test_submit_invalid(int fd)
 	s = submit_args(e, 1);
 	s.stride = 8;
 	expect("submit-stride-short", submit(fd, &s), EINVAL);
+	s = submit_args(e, 1);
+	s.stride = VIRTGPU_NG_SUBMIT_MAX_STRIDE + 8;
+	expect("submit-stride-huge", submit(fd, &s), EINVAL);
 	memset(wide, 0, sizeof(wide));
 	memcpy(wide, &e[0], sizeof(e[0]));
 	wide[sizeof(e[0]) + 3] = 1;

@@ -51,8 +51,9 @@ extern "C" {
  */
 #define DRM_VIRTGPU_NG_SUBMIT 0x40
 
-/* Most entries in one call. */
+/* Most entries in one call, and the largest entry. */
 #define VIRTGPU_NG_SUBMIT_MAX_ENTRIES	32
+#define VIRTGPU_NG_SUBMIT_MAX_STRIDE	4096
 
 /* After queuing, wait for the last entry's fence until @timeout_ns. */
 #define VIRTGPU_NG_SUBMIT_WAIT		0x0001
@@ -62,8 +63,9 @@ extern "C" {
  * struct drm_virtgpu_ng_submit - queue several command streams
  * @flags: VIRTGPU_NG_SUBMIT_*; unknown bits are rejected.
  * @count: number of entries, 1 to VIRTGPU_NG_SUBMIT_MAX_ENTRIES.
- * @stride: size of one entry, at least sizeof(struct drm_virtgpu_execbuffer).
- *	Bytes beyond the structure this kernel knows must be zero.
+ * @stride: size of one entry, at least sizeof(struct drm_virtgpu_execbuffer)
+ *	and at most VIRTGPU_NG_SUBMIT_MAX_STRIDE. Bytes beyond the structure
+ *	this kernel knows must be zero.
  * @queued: in and out. Entries before this index were queued by an
  *	earlier, interrupted call and are skipped; must be 0 on the first
  *	call and at most @count. On return it counts the queued entries.

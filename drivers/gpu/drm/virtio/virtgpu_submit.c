@@ -1050,7 +1050,8 @@ static int vgpu_batch_check(struct vgpu_device *vgdev,
 	if (!args->count || args->count > VIRTGPU_NG_SUBMIT_MAX_ENTRIES ||
 	    args->queued > args->count)
 		return -EINVAL;
-	if (args->stride < sizeof(struct drm_virtgpu_execbuffer))
+	if (args->stride < sizeof(struct drm_virtgpu_execbuffer) ||
+	    args->stride > VIRTGPU_NG_SUBMIT_MAX_STRIDE)
 		return -EINVAL;
 	if (!(args->flags & VIRTGPU_NG_SUBMIT_WAIT) && args->timeout_ns)
 		return -EINVAL;
