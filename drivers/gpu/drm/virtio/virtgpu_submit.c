@@ -511,6 +511,17 @@ static int vgpu_syncobj_entry(struct vgpu_submit *s, u64 base, u32 i,
 	return 0;
 }
 
+/* In-syncobj @i, with its flags checked. */
+static int vgpu_in_syncobj_entry(struct vgpu_submit *s, u32 i,
+				 struct drm_virtgpu_execbuffer_syncobj *e)
+{
+	int ret = vgpu_syncobj_entry(s, s->args->in_syncobjs, i, e);
+
+	if (!ret && e->flags & ~VIRTGPU_EXECBUF_SYNCOBJ_FLAGS)
+		ret = -EINVAL;
+	return ret;
+}
+
 /*
  * Checks what vgpu_submit_in_fences() will read, without taking fences:
  * SUBMIT validates every entry before it queues the first, but an entry's
@@ -532,11 +543,9 @@ static int vgpu_submit_check_in(struct vgpu_submit *s)
 		dma_fence_put(fence);
 	}
 	for (i = 0; i < args->num_in_syncobjs; i++) {
-		ret = vgpu_syncobj_entry(s, args->in_syncobjs, i, &e);
+		ret = vgpu_in_syncobj_entry(s, i, &e);
 		if (ret)
 			return ret;
-		if (e.flags & ~VIRTGPU_EXECBUF_SYNCOBJ_FLAGS)
-			return -EINVAL;
 		syncobj = drm_syncobj_find(s->file, e.handle);
 		if (!syncobj)
 			return -ENOENT;
@@ -571,11 +580,9 @@ static int vgpu_submit_in_fences(struct vgpu_submit *s)
 		return -ENOMEM;
 
 	for (i = 0; i < args->num_in_syncobjs; i++) {
-		ret = vgpu_syncobj_entry(s, args->in_syncobjs, i, &e);
+		ret = vgpu_in_syncobj_entry(s, i, &e);
 		if (ret)
 			return ret;
-		if (e.flags & ~VIRTGPU_EXECBUF_SYNCOBJ_FLAGS)
-			return -EINVAL;
 		ret = drm_syncobj_find_fence(s->file, e.handle, e.point, 0,
 					     &fence);
 		if (ret)
