@@ -215,6 +215,7 @@ main() {
             new_rundir expect
             roots
             build_checks "$RUN/build" c
+            mesa_build "$RUN/build"
             make_runlist "$RUN/runlist.txt"
             for cfg in "${CFGS[@]}"; do
                 guest "$cfg" distro "$RUN/runlist.txt" "$RUN/$cfg-distro"
