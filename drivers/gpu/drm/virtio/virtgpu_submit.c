@@ -1133,7 +1133,6 @@ int vgpu_ng_submit_ioctl(struct drm_device *dev, void *data,
 			goto out_cleanup;
 		deferred |= subs[i].defer;
 		args->queued = i + 1;
-		vgpu_batch_remember(vfile, &subs[i].fence->base);
 		if (entries[i].flags & VIRTGPU_EXECBUF_FENCE_FD_OUT &&
 		    put_user(entries[i].fence_fd,
 			     (s32 __user *)u64_to_user_ptr(args->entries +
@@ -1152,6 +1151,9 @@ int vgpu_ng_submit_ioctl(struct drm_device *dev, void *data,
 	}
 
 out_cleanup:
+	/* Whatever this call queued last is what a restart waits for. */
+	if (args->queued > first)
+		vgpu_batch_remember(vfile, &subs[args->queued - 1].fence->base);
 	for (i = first; i < args->count; i++)
 		vgpu_submit_cleanup(&subs[i]);
 out_free:
