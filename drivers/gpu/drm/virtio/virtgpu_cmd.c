@@ -50,7 +50,7 @@ static int vgpu_cmd_submit_display(struct vgpu_device *vgdev,
 	int ret;
 
 	if (after_render && vgdev->has_virgl) {
-		fence = vgpu_fence_alloc(vgdev, vgdev->fences.kernel_ctx, 0,
+		fence = vgpu_fence_alloc(vgdev, vgdev->fences.kernel_timeline, 0,
 					 false, false);
 		if (fence)
 			fence->host_inline = true;
@@ -218,7 +218,7 @@ int vgpu_cmd_set_scanout(struct vgpu_device *vgdev, u32 scanout, u32 res_id,
 }
 
 /**
- * vgpu_cmd_flush() - RESOURCE_FLUSH of a rectangle of @bo
+ * vgpu_cmd_resource_flush() - RESOURCE_FLUSH of a rectangle of @bo
  * @vgdev: the device
  * @bo: the object being scanned out
  * @x: left
@@ -230,18 +230,49 @@ int vgpu_cmd_set_scanout(struct vgpu_device *vgdev, u32 scanout, u32 res_id,
  * Context: process context.
  * Return: 0 or a negative errno.
  */
-int vgpu_cmd_flush(struct vgpu_device *vgdev, struct vgpu_bo *bo,
-		   u32 x, u32 y, u32 w, u32 h, bool after_render)
+int vgpu_cmd_resource_flush(struct vgpu_device *vgdev, struct vgpu_bo *bo,
+			    u32 x, u32 y, u32 w, u32 h, bool after_render)
 {
-	struct virtio_gpu_resource_flush *req;
-	struct vgpu_cmd *cmd;
+	struct vgpu_cmd *cmd = vgpu_cmd_new_resource_flush(vgdev);
 
-	cmd = vgpu_new_req(vgdev, VIRTIO_GPU_CMD_RESOURCE_FLUSH, req);
 	if (!cmd)
 		return -ENOMEM;
-	req->resource_id = cpu_to_le32(bo->res_id);
-	vgpu_rect_set(&req->r, x, y, w, h);
+	vgpu_cmd_fill_resource_flush(cmd, bo->res_id, x, y, w, h);
 	return vgpu_cmd_submit_display(vgdev, cmd, after_render);
+}
+
+/**
+ * vgpu_cmd_new_resource_flush() - a RESOURCE_FLUSH to fill and send later
+ * @vgdev: the device
+ *
+ * Context: process context.
+ * Return: the command, or NULL without memory.
+ */
+struct vgpu_cmd *vgpu_cmd_new_resource_flush(struct vgpu_device *vgdev)
+{
+	struct virtio_gpu_resource_flush *req;
+
+	return vgpu_new_req(vgdev, VIRTIO_GPU_CMD_RESOURCE_FLUSH, req);
+}
+
+/**
+ * vgpu_cmd_fill_resource_flush() - (re)write what a RESOURCE_FLUSH shows
+ * @cmd: from vgpu_cmd_new_resource_flush(), not in the ring
+ * @res_id: the resource
+ * @x: left
+ * @y: top
+ * @w: width
+ * @h: height
+ *
+ * Context: any, panic included: only the request is written.
+ */
+void vgpu_cmd_fill_resource_flush(struct vgpu_cmd *cmd, u32 res_id,
+				  u32 x, u32 y, u32 w, u32 h)
+{
+	struct virtio_gpu_resource_flush *req = (void *)cmd->req.bytes;
+
+	req->resource_id = cpu_to_le32(res_id);
+	vgpu_rect_set(&req->r, x, y, w, h);
 }
 
 /**
@@ -262,18 +293,50 @@ int vgpu_cmd_transfer_2d(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 			 u64 offset, u32 x, u32 y, u32 w, u32 h,
 			 struct vgpu_fence *fence)
 {
-	struct virtio_gpu_transfer_to_host_2d *req;
-	struct vgpu_cmd *cmd;
+	struct vgpu_cmd *cmd = vgpu_cmd_new_transfer_2d(vgdev);
 
-	cmd = vgpu_new_req(vgdev, VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D, req);
 	if (!cmd)
 		return -ENOMEM;
-	req->resource_id = cpu_to_le32(bo->res_id);
-	req->offset = cpu_to_le64(offset);
-	vgpu_rect_set(&req->r, x, y, w, h);
+	vgpu_cmd_fill_transfer_2d(cmd, bo->res_id, offset, x, y, w, h);
 	/* Every 2D format is 32 bits a pixel. */
 	vgpu_stat_add(vgdev, VGPU_STAT_XFER_TO_HOST, (u64)w * h * 4);
 	return vgpu_cmd_submit(vgdev, cmd, fence);
+}
+
+/**
+ * vgpu_cmd_new_transfer_2d() - a TRANSFER_TO_HOST_2D to fill and send later
+ * @vgdev: the device
+ *
+ * Context: process context.
+ * Return: the command, or NULL without memory.
+ */
+struct vgpu_cmd *vgpu_cmd_new_transfer_2d(struct vgpu_device *vgdev)
+{
+	struct virtio_gpu_transfer_to_host_2d *req;
+
+	return vgpu_new_req(vgdev, VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D, req);
+}
+
+/**
+ * vgpu_cmd_fill_transfer_2d() - (re)write what a TRANSFER_TO_HOST_2D copies
+ * @cmd: from vgpu_cmd_new_transfer_2d(), not in the ring
+ * @res_id: the resource
+ * @offset: byte offset of the rectangle in the backing
+ * @x: left
+ * @y: top
+ * @w: width
+ * @h: height
+ *
+ * Context: any, panic included: only the request is written.
+ */
+void vgpu_cmd_fill_transfer_2d(struct vgpu_cmd *cmd, u32 res_id, u64 offset,
+			       u32 x, u32 y, u32 w, u32 h)
+{
+	struct virtio_gpu_transfer_to_host_2d *req = (void *)cmd->req.bytes;
+
+	req->resource_id = cpu_to_le32(res_id);
+	req->offset = cpu_to_le64(offset);
+	vgpu_rect_set(&req->r, x, y, w, h);
 }
 
 /**
@@ -560,15 +623,15 @@ struct vgpu_cmd *vgpu_cmd_new_ctx_resource(struct vgpu_device *vgdev,
  * @ctx_id: the context
  * @stream: kvmalloc'ed stream; the command takes ownership on success
  * @size: its size in bytes
- * @urgent: notify the host at once instead of with the next batch
  *
- * The caller adds objects (vgpu_cmd_attach_objs()) and submits it.
+ * The caller adds objects (vgpu_cmd_attach_objs()), sets how it travels
+ * (vgpu_cmd_stream_policy()) for a stream of userspace, and submits it.
  *
  * Context: process context.
  * Return: the command, or NULL when out of memory (@stream is not taken).
  */
 struct vgpu_cmd *vgpu_cmd_new_submit_3d(struct vgpu_device *vgdev, u32 ctx_id,
-					void *stream, u32 size, bool urgent)
+					void *stream, u32 size)
 {
 	struct virtio_gpu_cmd_submit *req;
 	struct vgpu_cmd *cmd;
@@ -581,7 +644,6 @@ struct vgpu_cmd *vgpu_cmd_new_submit_3d(struct vgpu_device *vgdev, u32 ctx_id,
 	cmd->payload = stream;
 	cmd->payload_len = size;
 	cmd->payload_owned = true;
-	cmd->urgent = urgent;
 	return cmd;
 }
 
@@ -600,7 +662,7 @@ int vgpu_cmd_submit_3d(struct vgpu_device *vgdev, u32 ctx_id, void *stream,
 {
 	struct vgpu_cmd *cmd;
 
-	cmd = vgpu_cmd_new_submit_3d(vgdev, ctx_id, stream, size, false);
+	cmd = vgpu_cmd_new_submit_3d(vgdev, ctx_id, stream, size);
 	if (!cmd) {
 		kvfree(stream);
 		return -ENOMEM;
@@ -821,164 +883,4 @@ int vgpu_cmd_cursor(struct vgpu_device *vgdev, bool update, u32 scanout,
 		req->hot_y = cpu_to_le32(hot_y);
 	}
 	return vgpu_cmd_submit_cursor(vgdev, cmd);
-}
-
-/* What the deferred UPDATE_CURSOR needs once the image is on the host. */
-struct vgpu_cursor_job {
-	struct vgpu_output *out;
-	u32 res_id;
-	u32 gen;
-	u32 hot_x;
-	u32 hot_y;
-};
-
-static void vgpu_cursor_image_done(struct vgpu_device *vgdev,
-				   struct vgpu_cmd *cmd)
-{
-	struct vgpu_cursor_job *job = cmd->priv;
-	struct vgpu_output *out = job->out;
-	bool latest;
-	int x, y;
-
-	spin_lock(&vgdev->cursor_lock);
-	latest = job->gen == out->cursor_gen;
-	x = out->cursor_x;
-	y = out->cursor_y;
-	spin_unlock(&vgdev->cursor_lock);
-
-	if (latest && !cmd->status)
-		vgpu_cmd_cursor(vgdev, true, out->index, x, y, job->res_id,
-				job->hot_x, job->hot_y);
-	kfree(job);
-}
-
-/**
- * vgpu_cmd_cursor_image() - upload a cursor image, then show it
- * @vgdev: the device
- * @out: the output
- * @bo: 64x64 ARGB cursor object; referenced until the upload is done
- * @gen: the output's cursor generation this image belongs to
- * @hot_x: hotspot
- * @hot_y: hotspot
- *
- * The image travels on the control queue and UPDATE_CURSOR on the cursor
- * queue, which the host serves independently. Rather than sleeping until
- * the upload is done, the update is sent from the upload's completion,
- * with the position current at that time.
- *
- * Context: process context.
- * Return: 0 or a negative errno.
- */
-int vgpu_cmd_cursor_image(struct vgpu_device *vgdev, struct vgpu_output *out,
-			  struct vgpu_bo *bo, u32 gen, u32 hot_x, u32 hot_y)
-{
-	struct virtio_gpu_transfer_to_host_2d *req;
-	struct drm_gem_object **objs;
-	struct vgpu_cursor_job *job;
-	struct vgpu_cmd *cmd;
-
-	job = kmalloc(sizeof(*job), GFP_KERNEL);
-	objs = kvmalloc_array(1, sizeof(*objs), GFP_KERNEL);
-	cmd = vgpu_new_req(vgdev, VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D, req);
-	if (!job || !objs || !cmd) {
-		kfree(job);
-		kvfree(objs);
-		vgpu_cmd_put(cmd);
-		return -ENOMEM;
-	}
-	job->out = out;
-	job->res_id = bo->res_id;
-	job->gen = gen;
-	job->hot_x = hot_x;
-	job->hot_y = hot_y;
-
-	req->resource_id = cpu_to_le32(bo->res_id);
-	vgpu_rect_set(&req->r, 0, 0, VGPU_CURSOR_DIM, VGPU_CURSOR_DIM);
-	drm_gem_object_get(&bo->shmem.base);
-	objs[0] = &bo->shmem.base;
-	vgpu_cmd_attach_objs(cmd, objs, 1);
-	cmd->done = vgpu_cursor_image_done;
-	cmd->priv = job;
-	return vgpu_cmd_submit(vgdev, cmd, NULL);
-}
-
-/*
- * drm_panic. The panic screen is drawn into the dumb buffer being scanned
- * out, which the host only sees after a transfer and a flush. Those two
- * commands are allocated here, once, and reused: a panic may not allocate.
- */
-static void vgpu_panic_cmds_done(struct vgpu_device *vgdev,
-				 struct vgpu_cmd *cmd)
-{
-	atomic_set(&vgdev->panic_busy, 0);
-}
-
-static void vgpu_panic_release(struct drm_device *dev, void *data)
-{
-	struct vgpu_device *vgdev = data;
-
-	vgpu_cmd_put(vgdev->panic_cmds[0]);
-	vgpu_cmd_put(vgdev->panic_cmds[1]);
-}
-
-/**
- * vgpu_panic_init() - allocate the commands drm_panic will send
- * @vgdev: the device, with a display
- *
- * Context: process context.
- * Return: 0 or -ENOMEM.
- */
-int vgpu_panic_init(struct vgpu_device *vgdev)
-{
-	struct virtio_gpu_transfer_to_host_2d *xfer;
-	struct virtio_gpu_resource_flush *flush;
-	struct vgpu_cmd *a, *b;
-
-	if (!IS_ENABLED(CONFIG_DRM_PANIC))
-		return 0;
-	a = vgpu_new_req(vgdev, VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D, xfer);
-	b = vgpu_new_req(vgdev, VIRTIO_GPU_CMD_RESOURCE_FLUSH, flush);
-	if (!a || !b) {
-		vgpu_cmd_put(a);
-		vgpu_cmd_put(b);
-		return -ENOMEM;
-	}
-	/* The host answers in order: the flush is the last of the two. */
-	b->done = vgpu_panic_cmds_done;
-	vgdev->panic_cmds[0] = a;
-	vgdev->panic_cmds[1] = b;
-	return drmm_add_action_or_reset(&vgdev->drm, vgpu_panic_release, vgdev);
-}
-
-/**
- * vgpu_panic_show() - make the host show the panic screen drawn in @bo
- * @vgdev: the device
- * @bo: the dumb buffer scanned out by the panicking plane
- * @fb: its framebuffer
- *
- * Context: any, including panic; see vgpu_cmd_submit_panic().
- */
-void vgpu_panic_show(struct vgpu_device *vgdev, struct vgpu_bo *bo,
-		     const struct drm_framebuffer *fb)
-{
-	struct virtio_gpu_transfer_to_host_2d *xfer;
-	struct virtio_gpu_resource_flush *flush;
-
-	if (!vgdev->panic_cmds[0] || atomic_xchg(&vgdev->panic_busy, 1))
-		return;
-
-	xfer = (void *)vgdev->panic_cmds[0]->req.bytes;
-	xfer->resource_id = cpu_to_le32(bo->res_id);
-	xfer->offset = cpu_to_le64(fb->offsets[0]);
-	vgpu_rect_set(&xfer->r, 0, 0, fb->width, fb->height);
-	flush = (void *)vgdev->panic_cmds[1]->req.bytes;
-	flush->resource_id = cpu_to_le32(bo->res_id);
-	vgpu_rect_set(&flush->r, 0, 0, fb->width, fb->height);
-
-	/*
-	 * Nothing in the ring: free them for a later attempt. Only the
-	 * transfer in the ring: they stay busy, as it is still the host's.
-	 */
-	if (!vgpu_cmd_submit_panic(vgdev, vgdev->panic_cmds, 2))
-		atomic_set(&vgdev->panic_busy, 0);
 }

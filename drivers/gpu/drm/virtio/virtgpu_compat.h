@@ -131,4 +131,16 @@ vgpu_hrtimer_setup(struct hrtimer *timer,
 #define vgpu_fence_ops_of(f)	((f)->ops)
 #endif
 
+/*
+ * MODULE_IMPORT_NS() takes a string literal on newer kernels and a bare
+ * name before; the KUnit tests import the namespace that
+ * EXPORT_SYMBOL_IF_KUNIT() exports to. The tests' Makefile looks at how
+ * module.h stringifies the name.
+ */
+#ifdef VGPU_HAVE_NS_STRING
+#define VGPU_IMPORT_KUNIT_NS()	MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING")
+#else
+#define VGPU_IMPORT_KUNIT_NS()	MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING)
+#endif
+
 #endif /* VIRTGPU_COMPAT_H */

@@ -12,6 +12,8 @@
 #include <drm/drm_debugfs.h>
 #include <drm/drm_file.h>
 
+#include <kunit/visibility.h>
+
 #include "virtgpu_drv.h"
 
 /*
@@ -61,6 +63,13 @@ static const char *const vgpu_cmd_names[] = {
 /* One name per slot of vgpu_cmd_slot(), in its order. */
 static_assert(ARRAY_SIZE(vgpu_cmd_names) == VGPU_CMD_TYPE_SLOTS);
 
+/* The debugfs name of a slot of &vgpu_stats.cmd. */
+VISIBLE_IF_KUNIT const char *vgpu_cmd_slot_name(unsigned int slot)
+{
+	return slot < ARRAY_SIZE(vgpu_cmd_names) ? vgpu_cmd_names[slot] : NULL;
+}
+EXPORT_SYMBOL_IF_KUNIT(vgpu_cmd_slot_name);
+
 static int vgpu_features_show(struct seq_file *m, void *unused)
 {
 	struct drm_debugfs_entry *entry = m->private;
@@ -103,7 +112,7 @@ static int vgpu_stats_show(struct seq_file *m, void *unused)
 		seq_printf(m, "%s %lld\n", vgpu_stat_names[i],
 			   atomic64_read(&vgdev->stats.ev[i]));
 	for (i = 0; i < VGPU_CMD_TYPE_SLOTS; i++)
-		seq_printf(m, "cmd_%s %lld\n", vgpu_cmd_names[i],
+		seq_printf(m, "cmd_%s %lld\n", vgpu_cmd_slot_name(i),
 			   atomic64_read(&vgdev->stats.cmd[i]));
 	seq_printf(m, "inflight_ctrl %d\ninflight_cursor %d\n",
 		   atomic_read(&vgdev->ctrlq.inflight),

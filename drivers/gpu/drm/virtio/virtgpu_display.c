@@ -20,6 +20,8 @@
 #include <drm/drm_simple_kms_helper.h>
 #include <drm/drm_vblank.h>
 
+#include <kunit/visibility.h>
+
 #include "virtgpu_drv.h"
 
 /* Largest scanout we offer, and the fallback size without host data. */
@@ -44,7 +46,7 @@
  * the modeline. Interlaced modes scan out two fields per frame, doublescan
  * and vscan repeat lines. 0 when the period is outside the refresh range.
  */
-static u64 vgpu_mode_frame_ns(const struct drm_display_mode *mode)
+VISIBLE_IF_KUNIT u64 vgpu_mode_frame_ns(const struct drm_display_mode *mode)
 {
 	u64 lines = mode->vtotal;
 	u64 ns;
@@ -67,6 +69,7 @@ static u64 vgpu_mode_frame_ns(const struct drm_display_mode *mode)
 		return 0;
 	return ns;
 }
+EXPORT_SYMBOL_IF_KUNIT(vgpu_mode_frame_ns);
 
 /**
  * DOC: emulated vblank
@@ -96,15 +99,25 @@ static u64 vgpu_mode_frame_ns(const struct drm_display_mode *mode)
  * vgpu_crtc_atomic_flush().
  */
 
-static ktime_t vgpu_vblank_floor(struct vgpu_output *out, ktime_t t)
+/*
+ * The latest point of the grid that starts at @epoch, one every @period
+ * nanoseconds, at or before @t; @epoch itself for a @t before it.
+ */
+VISIBLE_IF_KUNIT ktime_t vgpu_grid_floor(ktime_t epoch, u64 period, ktime_t t)
 {
-	s64 since = ktime_to_ns(ktime_sub(t, out->vblank_epoch));
+	s64 since = ktime_to_ns(ktime_sub(t, epoch));
 	u64 rem;
 
 	if (since <= 0)
-		return out->vblank_epoch;
-	div64_u64_rem(since, out->frame_ns, &rem);
+		return epoch;
+	div64_u64_rem(since, period, &rem);
 	return ktime_sub_ns(t, rem);
+}
+EXPORT_SYMBOL_IF_KUNIT(vgpu_grid_floor);
+
+static ktime_t vgpu_vblank_floor(struct vgpu_output *out, ktime_t t)
+{
+	return vgpu_grid_floor(out->vblank_epoch, out->frame_ns, t);
 }
 
 static enum hrtimer_restart vgpu_vblank_tick(struct hrtimer *timer)
@@ -201,30 +214,6 @@ static void vgpu_crtc_atomic_disable(struct drm_crtc *crtc,
 	spin_lock_irq(&crtc->dev->event_lock);
 	out->flip_armed = false;
 	spin_unlock_irq(&crtc->dev->event_lock);
-}
-
-/**
- * vgpu_crtc_flip_pending() - does a vsync'd flip wait for its vblank?
- * @crtc: the CRTC
- *
- * Only flips done inside the ioctl count (see vgpu_atomic_commit()); a
- * full commit has its own tracking in the atomic helpers.
- *
- * Context: process context, with @crtc's modeset lock held.
- * Return: true while the flip's event has not been sent.
- */
-bool vgpu_crtc_flip_pending(struct drm_crtc *crtc)
-{
-	struct vgpu_output *out = crtc_to_output(crtc);
-	bool pending;
-
-	spin_lock_irq(&crtc->dev->event_lock);
-	/* The event holds a vblank reference: the count moves until sent. */
-	pending = out->flip_armed &&
-		  (s64)(drm_crtc_vblank_count(crtc) - out->flip_seq) < 0;
-	out->flip_armed = pending;
-	spin_unlock_irq(&crtc->dev->event_lock);
-	return pending;
 }
 
 /*

@@ -14,6 +14,7 @@
 #include <linux/kref.h>
 #include <linux/completion.h>
 #include <linux/scatterlist.h>
+#include <linux/sizes.h>
 #include <linux/spinlock.h>
 #include <linux/uuid.h>
 #include <linux/virtio.h>
@@ -30,6 +31,7 @@
 #include <drm/drm_gem_shmem_helper.h>
 #include <drm/drm_mm.h>
 #include <drm/drm_plane.h>
+#include <drm/drm_vblank.h>
 
 #include "virtgpu_compat.h"
 
@@ -105,6 +107,13 @@ struct vgpu_stats {
 
 typedef void (*vgpu_cmd_done_t)(struct vgpu_device *vgdev,
 				struct vgpu_cmd *cmd);
+
+/*
+ * Bounds of one carrier: a quarter of QEMU's ring even without indirect
+ * descriptors, and a stream no larger than Mesa's biggest command buffer.
+ */
+#define VGPU_RIDE_DESC_MAX	64
+#define VGPU_RIDE_BYTES_MAX	SZ_256K
 
 /* Requests are small; the largest fixed one is SET_SCANOUT_BLOB. */
 #define VGPU_CMD_REQ_MAX	128
@@ -229,7 +238,12 @@ struct vgpu_cmd *vgpu_cmd_get(struct vgpu_cmd *cmd);
 void vgpu_cmd_put(struct vgpu_cmd *cmd);
 int vgpu_cmd_want_resp(struct vgpu_cmd *cmd, size_t len);
 int vgpu_cmd_prepare(struct vgpu_cmd *cmd);
-void vgpu_cmd_allow_riders(struct vgpu_cmd *cmd);
+
+/* How the host runs a context type's streams: vgpu_stream_traits(). */
+#define VGPU_STREAM_INLINE	BIT(0)
+#define VGPU_STREAM_URGENT	BIT(1)
+unsigned int vgpu_stream_traits(u32 capset_id);
+void vgpu_cmd_stream_policy(struct vgpu_cmd *cmd, u32 capset_id);
 void vgpu_cmd_attach_objs(struct vgpu_cmd *cmd, struct drm_gem_object **objs,
 			  unsigned int nr);
 int vgpu_cmd_submit(struct vgpu_device *vgdev, struct vgpu_cmd *cmd,
@@ -241,7 +255,7 @@ int vgpu_cmd_submit_wait(struct vgpu_device *vgdev, struct vgpu_cmd *cmd);
 void vgpu_ctrl_vq_done(struct virtqueue *vq);
 void vgpu_cursor_vq_done(struct virtqueue *vq);
 void vgpu_queue_init(struct vgpu_device *vgdev, struct vgpu_queue *q);
-void vgpu_queues_flush(struct vgpu_device *vgdev);
+void vgpu_queues_wait_idle(struct vgpu_device *vgdev);
 void vgpu_queues_kick(struct vgpu_device *vgdev);
 int vgpu_wait_answer(struct vgpu_device *vgdev, const int *state,
 		     int pending);
@@ -269,7 +283,7 @@ struct vgpu_fence {
 	 * runs on (the kernel's, or one ring of one file). It is the fence's
 	 * own context too, except for a fence whose command waits for
 	 * foreign fences: that one has a context of its own (see "DOC:
-	 * deferred submission" in virtgpu_submit.c).
+	 * deferred submission" in virtgpu_context.c).
 	 */
 	u64 timeline;
 	/**
@@ -298,8 +312,11 @@ struct vgpu_fence_ctx {
 	spinlock_t lock;
 	struct list_head pending;
 	u64 last_id;
-	/** @kernel_ctx: dma-fence context for fences not tied to a ring. */
-	u64 kernel_ctx;
+	/**
+	 * @kernel_timeline: the host timeline (dma-fence context) of fences
+	 * not tied to a ring of a host context.
+	 */
+	u64 kernel_timeline;
 };
 
 struct vgpu_fence *vgpu_fence_alloc(struct vgpu_device *vgdev, u64 timeline,
@@ -313,6 +330,8 @@ void vgpu_fence_complete(struct vgpu_device *vgdev, struct vgpu_fence *fence,
 void vgpu_fence_abort(struct vgpu_device *vgdev, struct vgpu_fence *fence,
 		      int err);
 void vgpu_fence_fail_all(struct vgpu_device *vgdev);
+void vgpu_fence_cancel_event(struct vgpu_device *vgdev,
+			     struct vgpu_fence *fence);
 
 /* ------------------------------------------------------------------ */
 /* virtgpu_cmd.c: command encoders                                     */
@@ -335,11 +354,17 @@ int vgpu_cmd_attach_backing(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 			    struct vgpu_fence *fence);
 int vgpu_cmd_set_scanout(struct vgpu_device *vgdev, u32 scanout, u32 res_id,
 			 u32 x, u32 y, u32 w, u32 h, bool after_render);
-int vgpu_cmd_flush(struct vgpu_device *vgdev, struct vgpu_bo *bo,
-		   u32 x, u32 y, u32 w, u32 h, bool after_render);
+int vgpu_cmd_resource_flush(struct vgpu_device *vgdev, struct vgpu_bo *bo,
+			    u32 x, u32 y, u32 w, u32 h, bool after_render);
 int vgpu_cmd_transfer_2d(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 			 u64 offset, u32 x, u32 y, u32 w, u32 h,
 			 struct vgpu_fence *fence);
+struct vgpu_cmd *vgpu_cmd_new_transfer_2d(struct vgpu_device *vgdev);
+void vgpu_cmd_fill_transfer_2d(struct vgpu_cmd *cmd, u32 res_id, u64 offset,
+			       u32 x, u32 y, u32 w, u32 h);
+struct vgpu_cmd *vgpu_cmd_new_resource_flush(struct vgpu_device *vgdev);
+void vgpu_cmd_fill_resource_flush(struct vgpu_cmd *cmd, u32 res_id,
+				  u32 x, u32 y, u32 w, u32 h);
 int vgpu_cmd_transfer_3d(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 			 bool to_host, u32 ctx_id, const struct vgpu_box *box,
 			 u32 level, u64 offset, u32 stride, u32 layer_stride,
@@ -357,7 +382,7 @@ struct vgpu_cmd *vgpu_cmd_new_ctx_resource(struct vgpu_device *vgdev,
 					   u32 ctx_id, struct vgpu_bo *bo,
 					   bool attach);
 struct vgpu_cmd *vgpu_cmd_new_submit_3d(struct vgpu_device *vgdev, u32 ctx_id,
-					void *stream, u32 size, bool urgent);
+					void *stream, u32 size);
 int vgpu_cmd_submit_3d(struct vgpu_device *vgdev, u32 ctx_id, void *stream,
 		       u32 size);
 int vgpu_cmd_create_blob(struct vgpu_device *vgdev, struct vgpu_bo *bo,
@@ -374,11 +399,6 @@ int vgpu_cmd_set_scanout_blob(struct vgpu_device *vgdev, u32 scanout,
 			      u32 x, u32 y, u32 w, u32 h);
 int vgpu_cmd_cursor(struct vgpu_device *vgdev, bool update, u32 scanout,
 		    u32 x, u32 y, u32 res_id, u32 hot_x, u32 hot_y);
-int vgpu_cmd_cursor_image(struct vgpu_device *vgdev, struct vgpu_output *out,
-			  struct vgpu_bo *bo, u32 gen, u32 hot_x, u32 hot_y);
-int vgpu_panic_init(struct vgpu_device *vgdev);
-void vgpu_panic_show(struct vgpu_device *vgdev, struct vgpu_bo *bo,
-		     const struct drm_framebuffer *fb);
 
 /* ------------------------------------------------------------------ */
 /* virtgpu_object.c                                                    */
@@ -467,6 +487,32 @@ int vgpu_vram_wait_mapped(struct vgpu_device *vgdev, struct vgpu_bo *bo);
 /* ------------------------------------------------------------------ */
 /* virtgpu_prime.c: dma-bufs, and UUIDs for other virtio devices       */
 
+/*
+ * The dma-buf hooks of every kind of object: a virtio dma-buf (its attach
+ * hook is what marks one) that names the resource by our UUID, with the
+ * GEM PRIME helpers for the rest. Only where an importer finds the memory
+ * differs, @map and @unmap. Expands to an initializer of
+ * &struct virtio_dma_buf_ops; needs <linux/virtio_dma_buf.h> and
+ * <drm/drm_prime.h>.
+ */
+#define VGPU_DMABUF_OPS(map, unmap) {					\
+	.ops.attach = virtio_dma_buf_attach,				\
+	.device_attach = drm_gem_map_attach,				\
+	.get_uuid = vgpu_prime_get_uuid,				\
+	.ops.map_dma_buf = (map),					\
+	.ops.unmap_dma_buf = (unmap),					\
+	.ops.detach = drm_gem_map_detach,				\
+	.ops.release = drm_gem_dmabuf_release,				\
+	.ops.mmap = drm_gem_dmabuf_mmap,				\
+	.ops.vmap = drm_gem_dmabuf_vmap,				\
+	.ops.vunmap = drm_gem_dmabuf_vunmap,				\
+}
+
+struct virtio_dma_buf_ops;
+
+int vgpu_prime_get_uuid(struct dma_buf *buf, uuid_t *uuid);
+struct dma_buf *vgpu_prime_export_ops(struct drm_gem_object *obj, int flags,
+				      const struct virtio_dma_buf_ops *ops);
 struct dma_buf *vgpu_prime_export(struct drm_gem_object *obj, int flags);
 struct drm_gem_object *vgpu_gem_prime_import(struct drm_device *dev,
 					     struct dma_buf *buf);
@@ -531,28 +577,55 @@ static inline struct vgpu_output *connector_to_output(struct drm_connector *c)
 	return container_of(c, struct vgpu_output, connector);
 }
 
+/**
+ * vgpu_crtc_flip_pending() - does a vsync'd flip wait for its vblank?
+ * @crtc: the CRTC
+ *
+ * Only flips done inside the ioctl count (see vgpu_atomic_commit() in
+ * virtgpu_display.c); a full commit has its own tracking in the atomic
+ * helpers. Here because both the CRTC and the planes ask.
+ *
+ * Context: process context, with @crtc's modeset lock held.
+ * Return: true while the flip's event has not been sent.
+ */
+static inline bool vgpu_crtc_flip_pending(struct drm_crtc *crtc)
+{
+	struct vgpu_output *out = crtc_to_output(crtc);
+	bool pending;
+
+	spin_lock_irq(&crtc->dev->event_lock);
+	/* The event holds a vblank reference: the count moves until sent. */
+	pending = out->flip_armed &&
+		  (s64)(drm_crtc_vblank_count(crtc) - out->flip_seq) < 0;
+	out->flip_armed = pending;
+	spin_unlock_irq(&crtc->dev->event_lock);
+	return pending;
+}
+
 int vgpu_modeset_init(struct vgpu_device *vgdev);
 void vgpu_display_changed(struct vgpu_device *vgdev);
-bool vgpu_crtc_flip_pending(struct drm_crtc *crtc);
 struct drm_plane *vgpu_plane_init(struct vgpu_device *vgdev,
 				  enum drm_plane_type type,
 				  unsigned int index);
+int vgpu_panic_init(struct vgpu_device *vgdev);
 
 /* ------------------------------------------------------------------ */
-/* virtgpu_ioctl.c and virtgpu_drv.c                                   */
+/* virtgpu_context.c: a file's host context                            */
 
 /**
  * struct vgpu_file - per open file state
  *
  * A file whose EXECBUFFER waits for foreign fences keeps its commands on
  * @deferred until they can go; see "DOC: deferred submission" in
- * virtgpu_submit.c. Such a file outlives its close until @deferred is
+ * virtgpu_context.c. Such a file outlives its close until @deferred is
  * empty.
  */
 struct vgpu_file {
 	/**
-	 * @lock: serialises creating the host context (ctx_created), and
-	 * protects @last_submit.
+	 * @lock: protects the host context's set-up: @ctx_created,
+	 * @capset_id, @num_rings, @poll_rings, @ring_timelines and @debug_name,
+	 * which change only until the context is created and are read
+	 * without it after that; and @last_submit.
 	 */
 	struct mutex lock;
 	/**
@@ -566,8 +639,11 @@ struct vgpu_file {
 	u32 capset_id;
 	u32 num_rings;
 	u64 poll_rings;
-	/** @dma_ctx: first dma-fence context of this file's rings. */
-	u64 dma_ctx;
+	/**
+	 * @ring_timelines: timeline (dma-fence context) of the context's
+	 * ring 0; ring i has @ring_timelines + i.
+	 */
+	u64 ring_timelines;
 	char debug_name[64];
 
 	struct vgpu_device *vgdev;
@@ -598,30 +674,53 @@ struct vgpu_file {
 	struct vgpu_cmd *destroy;
 };
 
+/* Parameters of CONTEXT_INIT, validated before anything is applied. */
+struct vgpu_ctx_params {
+	u32 seen;
+	u32 capset_id;
+	u32 num_rings;
+	u64 poll_rings;
+	char name[64];
+};
+
+struct vgpu_defer_job;
+
+/* Runs the deferred submissions of every file (virtgpu_main.c). */
+extern struct workqueue_struct *vgpu_wq;
+
+int vgpu_driver_open(struct drm_device *dev, struct drm_file *file);
+void vgpu_driver_postclose(struct drm_device *dev, struct drm_file *file);
+int vgpu_ctx_ensure(struct vgpu_device *vgdev, struct vgpu_file *vfile);
+int vgpu_context_init_ioctl(struct drm_device *dev, void *data,
+			    struct drm_file *file);
+struct vgpu_defer_job *vgpu_defer_job_alloc(unsigned int nr_cbs);
+void vgpu_defer_job_free(struct vgpu_defer_job *job);
+void vgpu_file_defer(struct vgpu_file *vfile, struct vgpu_defer_job *job,
+		     struct vgpu_cmd *cmd, struct vgpu_fence *fence,
+		     struct dma_fence **wait);
+bool vgpu_file_idle(struct vgpu_file *vfile);
+int vgpu_file_submit(struct vgpu_file *vfile, struct vgpu_cmd *cmd,
+		     struct drm_gem_object *obj);
+int vgpu_file_wait_idle(struct vgpu_file *vfile);
+
+/* ------------------------------------------------------------------ */
+/* virtgpu_submit.c: EXECBUFFER and NG_SUBMIT                          */
+
+int vgpu_execbuffer_ioctl(struct drm_device *dev, void *data,
+			  struct drm_file *file);
+int vgpu_ng_submit_ioctl(struct drm_device *dev, void *data,
+			 struct drm_file *file);
+int vgpu_wait_deadline(struct dma_fence *fence, s64 deadline_ns);
+
+/* ------------------------------------------------------------------ */
+/* virtgpu_ioctl.c: the rest of the uAPI                               */
+
 /*
  * Indexed by ioctl number, up to the last one; slot 0 and the numbers
  * between upstream's and ours are unused.
  */
 #define VGPU_NUM_IOCTLS	(DRM_VIRTGPU_NG_TRANSFER + 1)
 extern const struct drm_ioctl_desc vgpu_ioctls[VGPU_NUM_IOCTLS];
-
-/* Runs the deferred submissions of every file (virtgpu_drv.c). */
-extern struct workqueue_struct *vgpu_wq;
-
-int vgpu_ctx_ensure(struct vgpu_device *vgdev, struct vgpu_file *vfile);
-void vgpu_file_free(struct vgpu_file *vfile);
-
-/* virtgpu_submit.c */
-int vgpu_execbuffer_ioctl(struct drm_device *dev, void *data,
-			  struct drm_file *file);
-void vgpu_file_defer_init(struct vgpu_device *vgdev, struct vgpu_file *vfile);
-int vgpu_file_submit(struct vgpu_file *vfile, struct vgpu_cmd *cmd,
-		     struct drm_gem_object *obj);
-int vgpu_file_wait_idle(struct vgpu_file *vfile);
-void vgpu_file_close(struct vgpu_file *vfile, struct vgpu_cmd *destroy);
-int vgpu_ng_submit_ioctl(struct drm_device *dev, void *data,
-			 struct drm_file *file);
-int vgpu_wait_deadline(struct dma_fence *fence, s64 deadline_ns);
 
 /* ------------------------------------------------------------------ */
 /* virtgpu_debugfs.c                                                   */
@@ -723,5 +822,20 @@ static inline struct vgpu_device *to_vgdev(struct drm_device *dev)
 {
 	return container_of(dev, struct vgpu_device, drm);
 }
+
+/*
+ * Internals that the KUnit tests (tests/) reach; static without KUnit.
+ */
+#if IS_ENABLED(CONFIG_KUNIT)
+int vgpu_cmd_slot(u32 type);
+const char *vgpu_cmd_slot_name(unsigned int slot);
+bool vgpu_cmd_can_ride(const struct vgpu_cmd *open, const struct vgpu_cmd *cmd,
+		       unsigned int ring_size);
+u64 vgpu_mode_frame_ns(const struct drm_display_mode *mode);
+ktime_t vgpu_grid_floor(ktime_t epoch, u64 period, ktime_t t);
+int vgpu_ctx_param(struct vgpu_device *vgdev,
+		   const struct drm_virtgpu_context_set_param *p,
+		   struct vgpu_ctx_params *out);
+#endif
 
 #endif /* VIRTGPU_DRV_H */

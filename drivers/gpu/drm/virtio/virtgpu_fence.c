@@ -2,12 +2,22 @@
 /*
  * Host fences.
  *
+ * This file and the command core (virtgpu_vq.c) call each other, by
+ * design: the core gives fences their ids and signals them from the
+ * host's answers, and a fence that somebody starts waiting for asks the
+ * core to notify the host of its command now (vgpu_queue_kick_soon()).
+ * Merging them would put the dma-fence ops in the middle of the ring
+ * code; splitting further would not remove the loop, which is the
+ * protocol's: fences are answers to commands.
+ *
  * Copyright 2026 The virtio-gpu-ng authors
  */
 
 #include <linux/slab.h>
 
 #include <drm/drm_file.h>
+
+#include <kunit/visibility.h>
 
 #include "virtgpu_drv.h"
 
@@ -90,6 +100,7 @@ struct vgpu_fence *vgpu_fence_alloc(struct vgpu_device *vgdev, u64 timeline,
 	fence->use_ring = use_ring;
 	return fence;
 }
+EXPORT_SYMBOL_IF_KUNIT(vgpu_fence_alloc);
 
 /**
  * vgpu_fence_ordered() - is @f ahead of a command submitted now?
@@ -121,6 +132,7 @@ bool vgpu_fence_ordered(struct dma_fence *f, u64 timeline, const void *owner)
 		return false;
 	return READ_ONCE(f->seqno) || fence->owner == owner;
 }
+EXPORT_SYMBOL_IF_KUNIT(vgpu_fence_ordered);
 
 /**
  * vgpu_fence_precedes_ctrl() - is @f's work done before later control
@@ -273,4 +285,23 @@ void vgpu_fence_fail_all(struct vgpu_device *vgdev)
 	spin_unlock_irqrestore(&vgdev->fences.lock, flags);
 
 	vgpu_fence_retire(vgdev, &done);
+}
+
+/**
+ * vgpu_fence_cancel_event() - give back the poll-ring event of an unsent fence
+ * @vgdev: the device
+ * @fence: a fence whose command never reached the ring, or NULL
+ *
+ * The event was reserved at EXECBUFFER; a fence that never gets an id
+ * never posts it.
+ *
+ * Context: process context.
+ */
+void vgpu_fence_cancel_event(struct vgpu_device *vgdev,
+			     struct vgpu_fence *fence)
+{
+	if (fence && fence->event && !fence->base.seqno) {
+		drm_event_cancel_free(&vgdev->drm, fence->event);
+		fence->event = NULL;
+	}
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * The virtio-gpu render uAPI, except EXECBUFFER (virtgpu_submit.c).
+ * The virtio-gpu render uAPI, except EXECBUFFER and NG_SUBMIT
+ * (virtgpu_submit.c) and CONTEXT_INIT (virtgpu_context.c).
  *
  * Copyright 2026 The virtio-gpu-ng authors
  */
@@ -20,10 +21,6 @@
 
 /* Gallium's PIPE_TEXTURE_2D: the one target a 2D-only host has. */
 #define VGPU_PIPE_TEXTURE_2D	2
-/* Rings of a host context; the poll-ring mask has a bit for each. */
-#define VGPU_MAX_RINGS		64
-/* CONTEXT_INIT takes each of the four known parameters at most once. */
-#define VGPU_CTX_PARAMS_MAX	4
 
 /* How long WAIT sleeps before telling userspace to try again. */
 #define VGPU_WAIT_TIMEOUT	(15 * HZ)
@@ -262,7 +259,7 @@ static int vgpu_transfer(struct drm_device *dev, struct drm_file *file,
 	}
 
 	ret = -ENOMEM;
-	fence = vgpu_fence_alloc(vgdev, vgdev->fences.kernel_ctx, 0, false,
+	fence = vgpu_fence_alloc(vgdev, vgdev->fences.kernel_timeline, 0, false,
 				 false);
 	if (!fence)
 		goto out_put;
@@ -719,111 +716,6 @@ static int vgpu_ng_blob_create_ioctl(struct drm_device *dev, void *data,
 			      &args->res_handle);
 	if (!ret)
 		vgpu_stat_add(vgdev, VGPU_STAT_NG_BLOB_CREATE, 1);
-	return ret;
-}
-
-#define VGPU_CTX_PARAMS_ALL	(BIT(VIRTGPU_CONTEXT_PARAM_CAPSET_ID) | \
-				 BIT(VIRTGPU_CONTEXT_PARAM_NUM_RINGS) | \
-				 BIT(VIRTGPU_CONTEXT_PARAM_POLL_RINGS_MASK) | \
-				 BIT(VIRTGPU_CONTEXT_PARAM_DEBUG_NAME))
-
-/* Parameters of CONTEXT_INIT, validated before anything is applied. */
-struct vgpu_ctx_params {
-	u32 seen;
-	u32 capset_id;
-	u32 num_rings;
-	u64 poll_rings;
-	char name[64];
-};
-
-static int vgpu_ctx_param(struct vgpu_device *vgdev,
-			  const struct drm_virtgpu_context_set_param *p,
-			  struct vgpu_ctx_params *out)
-{
-	long len;
-
-	if (p->param == 0 || p->param >= BITS_PER_TYPE(out->seen) ||
-	    !(VGPU_CTX_PARAMS_ALL & BIT(p->param)))
-		return -EINVAL;
-	if (out->seen & BIT(p->param))
-		return -EINVAL;
-	out->seen |= BIT(p->param);
-
-	switch (p->param) {
-	case VIRTGPU_CONTEXT_PARAM_CAPSET_ID:
-		if (p->value >= BITS_PER_TYPE(vgdev->capset_mask) ||
-		    !(vgdev->capset_mask & BIT_ULL(p->value)))
-			return -EINVAL;
-		out->capset_id = p->value;
-		return 0;
-	case VIRTGPU_CONTEXT_PARAM_NUM_RINGS:
-		if (!p->value || p->value > VGPU_MAX_RINGS)
-			return -EINVAL;
-		out->num_rings = p->value;
-		return 0;
-	case VIRTGPU_CONTEXT_PARAM_POLL_RINGS_MASK:
-		out->poll_rings = p->value;
-		return 0;
-	case VIRTGPU_CONTEXT_PARAM_DEBUG_NAME:
-		len = strncpy_from_user(out->name, u64_to_user_ptr(p->value),
-					sizeof(out->name) - 1);
-		if (len < 0)
-			return len;
-		out->name[len] = '\0';
-		return 0;
-	}
-	return -EINVAL;
-}
-
-static int vgpu_context_init_ioctl(struct drm_device *dev, void *data,
-				   struct drm_file *file)
-{
-	struct vgpu_device *vgdev = to_vgdev(dev);
-	struct drm_virtgpu_context_init *args = data;
-	struct vgpu_file *vfile = file->driver_priv;
-	struct drm_virtgpu_context_set_param *params;
-	struct vgpu_ctx_params p = { };
-	unsigned int i;
-	int ret;
-
-	if (!vgdev->has_virgl || !vgdev->has_ctx_init)
-		return -EOPNOTSUPP;
-	if (args->pad || !args->num_params ||
-	    args->num_params > VGPU_CTX_PARAMS_MAX)
-		return -EINVAL;
-
-	params = memdup_array_user(u64_to_user_ptr(args->ctx_set_params),
-				   args->num_params, sizeof(*params));
-	if (IS_ERR(params))
-		return PTR_ERR(params);
-	for (i = 0; i < args->num_params; i++) {
-		ret = vgpu_ctx_param(vgdev, &params[i], &p);
-		if (ret)
-			goto out_free;
-	}
-	/* Poll bits only for rings that exist (a shift by 64 is undefined). */
-	ret = -EINVAL;
-	if (p.num_rings < 64 && p.poll_rings >> p.num_rings)
-		goto out_free;
-
-	mutex_lock(&vfile->lock);
-	if (vfile->ctx_created) {
-		ret = -EEXIST;
-	} else {
-		vfile->capset_id = p.capset_id;
-		vfile->num_rings = p.num_rings;
-		vfile->poll_rings = p.poll_rings;
-		if (p.num_rings)
-			vfile->dma_ctx = dma_fence_context_alloc(p.num_rings);
-		if (p.seen & BIT(VIRTGPU_CONTEXT_PARAM_DEBUG_NAME))
-			strscpy(vfile->debug_name, p.name);
-		ret = 0;
-	}
-	mutex_unlock(&vfile->lock);
-	if (!ret)
-		ret = vgpu_ctx_ensure(vgdev, vfile);
-out_free:
-	kfree(params);
 	return ret;
 }
 

@@ -160,6 +160,24 @@ static const struct drm_gem_object_funcs vgpu_bo_funcs = {
 };
 
 /**
+ * vgpu_bo_create() - a new object with no host resource yet
+ * @vgdev: the device
+ * @size: size in bytes, rounded up to pages
+ *
+ * Context: process context.
+ * Return: the object with one reference, or an ERR_PTR.
+ */
+struct vgpu_bo *vgpu_bo_create(struct vgpu_device *vgdev, size_t size)
+{
+	struct drm_gem_shmem_object *shmem;
+
+	shmem = drm_gem_shmem_create(&vgdev->drm, PAGE_ALIGN(size));
+	if (IS_ERR(shmem))
+		return ERR_CAST(shmem);
+	return container_of(shmem, struct vgpu_bo, shmem);
+}
+
+/**
  * vgpu_gem_create_object() - allocate our object for the shmem helpers
  * @dev: the DRM device
  * @size: object size
@@ -181,24 +199,6 @@ struct drm_gem_object *vgpu_gem_create_object(struct drm_device *dev,
 	bo->shmem.map_wc = false;
 	bo->shmem.base.funcs = &vgpu_bo_funcs;
 	return &bo->shmem.base;
-}
-
-/**
- * vgpu_bo_create() - a new object with no host resource yet
- * @vgdev: the device
- * @size: size in bytes, rounded up to pages
- *
- * Context: process context.
- * Return: the object with one reference, or an ERR_PTR.
- */
-struct vgpu_bo *vgpu_bo_create(struct vgpu_device *vgdev, size_t size)
-{
-	struct drm_gem_shmem_object *shmem;
-
-	shmem = drm_gem_shmem_create(&vgdev->drm, PAGE_ALIGN(size));
-	if (IS_ERR(shmem))
-		return ERR_CAST(shmem);
-	return container_of(shmem, struct vgpu_bo, shmem);
 }
 
 /**

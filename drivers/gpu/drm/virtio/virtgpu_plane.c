@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Primary and cursor planes.
+ * Primary and cursor planes: what they show, cursor images, drm_panic.
  *
  * Copyright 2026 The virtio-gpu-ng authors
  */
@@ -156,26 +156,41 @@ static void vgpu_primary_show(struct vgpu_device *vgdev,
 		vgpu_primary_point(vgdev, out, bo, new);
 
 	if (drm_atomic_helper_damage_merged(old, new, &damage))
-		vgpu_cmd_flush(vgdev, bo, damage.x1, damage.y1,
-			       drm_rect_width(&damage),
-			       drm_rect_height(&damage),
-			       to_vgpu_plane_state(new)->after_render);
+		vgpu_cmd_resource_flush(vgdev, bo, damage.x1, damage.y1,
+					drm_rect_width(&damage),
+					drm_rect_height(&damage),
+					to_vgpu_plane_state(new)->after_render);
+}
+
+/*
+ * The states a plane update moves between, and the output it shows on:
+ * the new CRTC's, or the old one's for a plane being turned off; NULL
+ * for a plane that was off and stays off.
+ */
+static struct vgpu_output *
+vgpu_plane_update_states(struct drm_plane *plane,
+			 struct vgpu_atomic_state *state,
+			 struct drm_plane_state **old,
+			 struct drm_plane_state **new)
+{
+	struct drm_crtc *crtc;
+
+	*old = drm_atomic_get_old_plane_state(state, plane);
+	*new = drm_atomic_get_new_plane_state(state, plane);
+	crtc = (*new)->crtc ?: (*old)->crtc;
+	return crtc ? crtc_to_output(crtc) : NULL;
 }
 
 static void vgpu_primary_atomic_update(struct drm_plane *plane,
 				       struct vgpu_atomic_state *state)
 {
-	struct drm_plane_state *old = drm_atomic_get_old_plane_state(state,
-								     plane);
-	struct drm_plane_state *new = drm_atomic_get_new_plane_state(state,
-								     plane);
 	struct vgpu_device *vgdev = to_vgdev(plane->dev);
-	struct drm_crtc *crtc = new->crtc ? new->crtc : old->crtc;
+	struct drm_plane_state *old, *new;
 	struct vgpu_output *out;
 
-	if (!crtc)
+	out = vgpu_plane_update_states(plane, state, &old, &new);
+	if (!out)
 		return;
-	out = crtc_to_output(crtc);
 
 	if (!new->fb || !new->visible) {
 		vgpu_cmd_set_scanout(vgdev, out->index, 0, 0, 0, 0, 0, false);
@@ -374,6 +389,147 @@ static void vgpu_primary_async_update(struct drm_plane *plane,
 	vgpu_queues_kick(vgdev);
 }
 
+/* What the deferred UPDATE_CURSOR needs once the image is on the host. */
+struct vgpu_cursor_upload {
+	struct vgpu_output *out;
+	u32 res_id;
+	u32 gen;
+	u32 hot_x;
+	u32 hot_y;
+};
+
+static void vgpu_cursor_image_done(struct vgpu_device *vgdev,
+				   struct vgpu_cmd *cmd)
+{
+	struct vgpu_cursor_upload *up = cmd->priv;
+	struct vgpu_output *out = up->out;
+	bool latest;
+	int x, y;
+
+	spin_lock(&vgdev->cursor_lock);
+	latest = up->gen == out->cursor_gen;
+	x = out->cursor_x;
+	y = out->cursor_y;
+	spin_unlock(&vgdev->cursor_lock);
+
+	if (latest && !cmd->status)
+		vgpu_cmd_cursor(vgdev, true, out->index, x, y, up->res_id,
+				up->hot_x, up->hot_y);
+	kfree(up);
+}
+
+/*
+ * Uploads a cursor image, then shows it. @bo is referenced until the
+ * upload is done; @gen is the output's cursor generation the image
+ * belongs to.
+ *
+ * The image travels on the control queue and UPDATE_CURSOR on the cursor
+ * queue, which the host serves independently. Rather than sleeping until
+ * the upload is done, the update is sent from the upload's completion,
+ * with the position current at that time.
+ */
+static int vgpu_cursor_send_image(struct vgpu_device *vgdev,
+				  struct vgpu_output *out, struct vgpu_bo *bo,
+				  u32 gen, u32 hot_x, u32 hot_y)
+{
+	struct drm_gem_object **objs;
+	struct vgpu_cursor_upload *up;
+	struct vgpu_cmd *cmd;
+
+	up = kmalloc(sizeof(*up), GFP_KERNEL);
+	objs = kvmalloc_array(1, sizeof(*objs), GFP_KERNEL);
+	cmd = vgpu_cmd_new_transfer_2d(vgdev);
+	if (!up || !objs || !cmd) {
+		kfree(up);
+		kvfree(objs);
+		vgpu_cmd_put(cmd);
+		return -ENOMEM;
+	}
+	up->out = out;
+	up->res_id = bo->res_id;
+	up->gen = gen;
+	up->hot_x = hot_x;
+	up->hot_y = hot_y;
+
+	vgpu_cmd_fill_transfer_2d(cmd, bo->res_id, 0, 0, 0, VGPU_CURSOR_DIM,
+				  VGPU_CURSOR_DIM);
+	drm_gem_object_get(&bo->shmem.base);
+	objs[0] = &bo->shmem.base;
+	vgpu_cmd_attach_objs(cmd, objs, 1);
+	cmd->done = vgpu_cursor_image_done;
+	cmd->priv = up;
+	return vgpu_cmd_submit(vgdev, cmd, NULL);
+}
+
+/*
+ * drm_panic. The panic screen is drawn into the dumb buffer being scanned
+ * out, which the host only sees after a transfer and a flush. Those two
+ * commands are allocated here, once, and reused: a panic may not allocate.
+ */
+static void vgpu_panic_cmds_done(struct vgpu_device *vgdev,
+				 struct vgpu_cmd *cmd)
+{
+	atomic_set(&vgdev->panic_busy, 0);
+}
+
+static void vgpu_panic_release(struct drm_device *dev, void *data)
+{
+	struct vgpu_device *vgdev = data;
+
+	vgpu_cmd_put(vgdev->panic_cmds[0]);
+	vgpu_cmd_put(vgdev->panic_cmds[1]);
+}
+
+/**
+ * vgpu_panic_init() - allocate the commands drm_panic will send
+ * @vgdev: the device, with a display
+ *
+ * Context: process context.
+ * Return: 0 or -ENOMEM.
+ */
+int vgpu_panic_init(struct vgpu_device *vgdev)
+{
+	struct vgpu_cmd *a, *b;
+
+	if (!IS_ENABLED(CONFIG_DRM_PANIC))
+		return 0;
+	a = vgpu_cmd_new_transfer_2d(vgdev);
+	b = vgpu_cmd_new_resource_flush(vgdev);
+	if (!a || !b) {
+		vgpu_cmd_put(a);
+		vgpu_cmd_put(b);
+		return -ENOMEM;
+	}
+	/* The host answers in order: the flush is the last of the two. */
+	b->done = vgpu_panic_cmds_done;
+	vgdev->panic_cmds[0] = a;
+	vgdev->panic_cmds[1] = b;
+	return drmm_add_action_or_reset(&vgdev->drm, vgpu_panic_release, vgdev);
+}
+
+/*
+ * Makes the host show the panic screen drawn in @bo, the dumb buffer of
+ * the panicking plane. Runs in panic context: see vgpu_cmd_submit_panic().
+ */
+static void vgpu_panic_show(struct vgpu_device *vgdev, struct vgpu_bo *bo,
+			    const struct drm_framebuffer *fb)
+{
+	if (!vgdev->panic_cmds[0] || atomic_xchg(&vgdev->panic_busy, 1))
+		return;
+
+	vgpu_cmd_fill_transfer_2d(vgdev->panic_cmds[0], bo->res_id,
+				  fb->offsets[0], 0, 0, fb->width, fb->height);
+	vgpu_cmd_fill_resource_flush(vgdev->panic_cmds[1], bo->res_id, 0, 0,
+				     fb->width, fb->height);
+
+	/*
+	 * Nothing in the ring: free them for a later attempt. Only the
+	 * transfer in the ring: they stay busy, as it is still the host's.
+	 */
+	if (!vgpu_cmd_submit_panic(vgdev, vgdev->panic_cmds, 2))
+		atomic_set(&vgdev->panic_busy, 0);
+}
+
 /*
  * drm_panic draws into the scanned-out dumb buffer and has us transfer and
  * flush it (vgpu_panic_show()). Without drm_panic drawing through pages,
@@ -453,20 +609,16 @@ static void vgpu_primary_panic_flush(struct drm_plane *plane)
 static void vgpu_cursor_atomic_update(struct drm_plane *plane,
 				      struct vgpu_atomic_state *state)
 {
-	struct drm_plane_state *old = drm_atomic_get_old_plane_state(state,
-								     plane);
-	struct drm_plane_state *new = drm_atomic_get_new_plane_state(state,
-								     plane);
 	struct vgpu_device *vgdev = to_vgdev(plane->dev);
-	struct drm_crtc *crtc = new->crtc ? new->crtc : old->crtc;
-	bool shown = new->fb && new->visible;
+	struct drm_plane_state *old, *new;
 	struct vgpu_output *out;
-	bool image;
+	bool image, shown;
 	u32 gen;
 
-	if (!crtc)
+	out = vgpu_plane_update_states(plane, state, &old, &new);
+	if (!out)
 		return;
-	out = crtc_to_output(crtc);
+	shown = new->fb && new->visible;
 
 	image = shown && (new->fb != old->fb || !old->visible ||
 			  new->hotspot_x != old->hotspot_x ||
@@ -487,9 +639,9 @@ static void vgpu_cursor_atomic_update(struct drm_plane *plane,
 	}
 
 	if (image)
-		vgpu_cmd_cursor_image(vgdev, out,
-				      to_vgpu_bo(new->fb->obj[0]), gen,
-				      new->hotspot_x, new->hotspot_y);
+		vgpu_cursor_send_image(vgdev, out,
+				       to_vgpu_bo(new->fb->obj[0]), gen,
+				       new->hotspot_x, new->hotspot_y);
 	else
 		vgpu_cmd_cursor(vgdev, false, out->index, new->crtc_x,
 				new->crtc_y, 0, 0, 0);
@@ -546,25 +698,6 @@ static void vgpu_cursor_async_update(struct drm_plane *plane,
 			0, 0, 0);
 }
 
-static const struct drm_plane_helper_funcs vgpu_primary_helper_funcs = {
-	.prepare_fb = vgpu_primary_prepare_fb,
-	.cleanup_fb = vgpu_primary_cleanup_fb,
-	.atomic_check = vgpu_plane_atomic_check,
-	.atomic_update = vgpu_primary_atomic_update,
-	.get_scanout_buffer = vgpu_primary_get_scanout_buffer,
-	.panic_flush = vgpu_primary_panic_flush,
-	.atomic_async_check = vgpu_primary_async_check,
-	.atomic_async_update = vgpu_primary_async_update,
-};
-
-static const struct drm_plane_helper_funcs vgpu_cursor_helper_funcs = {
-	.prepare_fb = drm_gem_plane_helper_prepare_fb,
-	.atomic_check = vgpu_plane_atomic_check,
-	.atomic_update = vgpu_cursor_atomic_update,
-	.atomic_async_check = vgpu_cursor_async_check,
-	.atomic_async_update = vgpu_cursor_async_update,
-};
-
 static void vgpu_plane_reset(struct drm_plane *plane)
 {
 	struct vgpu_plane_state *state;
@@ -607,6 +740,25 @@ static const struct drm_plane_funcs vgpu_plane_funcs = {
 	.reset = vgpu_plane_reset,
 	.atomic_duplicate_state = vgpu_plane_duplicate_state,
 	.atomic_destroy_state = vgpu_plane_destroy_state,
+};
+
+static const struct drm_plane_helper_funcs vgpu_primary_helper_funcs = {
+	.prepare_fb = vgpu_primary_prepare_fb,
+	.cleanup_fb = vgpu_primary_cleanup_fb,
+	.atomic_check = vgpu_plane_atomic_check,
+	.atomic_update = vgpu_primary_atomic_update,
+	.get_scanout_buffer = vgpu_primary_get_scanout_buffer,
+	.panic_flush = vgpu_primary_panic_flush,
+	.atomic_async_check = vgpu_primary_async_check,
+	.atomic_async_update = vgpu_primary_async_update,
+};
+
+static const struct drm_plane_helper_funcs vgpu_cursor_helper_funcs = {
+	.prepare_fb = drm_gem_plane_helper_prepare_fb,
+	.atomic_check = vgpu_plane_atomic_check,
+	.atomic_update = vgpu_cursor_atomic_update,
+	.atomic_async_check = vgpu_cursor_async_check,
+	.atomic_async_update = vgpu_cursor_async_update,
 };
 
 /**

@@ -111,7 +111,18 @@ void vgpu_bo_forget_uuid(struct vgpu_device *vgdev, struct vgpu_bo *bo)
 		xa_erase(&vgdev->uuids, bo->res_id);
 }
 
-static int vgpu_prime_get_uuid(struct dma_buf *buf, uuid_t *uuid)
+/**
+ * vgpu_prime_get_uuid() - virtio dma-buf hook: the host's name of an object
+ * @buf: a dma-buf of ours
+ * @uuid: out, the UUID
+ *
+ * Waits for the host's answer if it is not in yet.
+ *
+ * Context: process context; sleeps at most VGPU_SYNC_TIMEOUT.
+ * Return: 0, -ENODEV when the object has no UUID, or a negative errno of
+ * the wait.
+ */
+int vgpu_prime_get_uuid(struct dma_buf *buf, uuid_t *uuid)
 {
 	struct drm_gem_object *obj = buf->priv;
 	struct vgpu_device *vgdev = to_vgdev(obj->dev);
@@ -127,118 +138,25 @@ static int vgpu_prime_get_uuid(struct dma_buf *buf, uuid_t *uuid)
 	return 0;
 }
 
-/*
- * A host blob has no guest pages, so the generic GEM attachment (built on
- * get_sg_table) does not fit. A mappable one lives in the host-visible
- * window, and an importer gets its range there as a single DMA address
- * with no struct page behind it. Any host blob with a UUID can go to
- * another virtio device, which needs no address at all: it gets an empty
- * table. Other blobs can still pass between processes of this device.
- */
-static struct sg_table *vgpu_vram_map_dma_buf(struct dma_buf_attachment *at,
-					      enum dma_data_direction dir)
+/* Guest pages, described by the shmem helpers' table. */
+static const struct virtio_dma_buf_ops vgpu_shmem_dmabuf_ops =
+	VGPU_DMABUF_OPS(drm_gem_map_dma_buf, drm_gem_unmap_dma_buf);
+
+static bool vgpu_prime_is_ours(struct dma_buf *buf)
 {
-	struct drm_gem_object *obj = at->dmabuf->priv;
-	struct vgpu_device *vgdev = to_vgdev(obj->dev);
-	struct vgpu_bo *bo = to_vgpu_bo(obj);
-	struct sg_table *sgt;
-	dma_addr_t addr;
-	int ret;
+	const struct virtio_dma_buf_ops *ops;
 
-	if (!drm_mm_node_allocated(&bo->node)) {
-		if (!is_virtio_device(at->dev) ||
-		    READ_ONCE(bo->uuid_state) == VGPU_UUID_NONE)
-			return ERR_PTR(-EINVAL);
-		sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
-		return sgt ?: ERR_PTR(-ENOMEM);
-	}
-	/* Until the host has mapped it, the window range holds nothing. */
-	ret = vgpu_vram_wait_mapped(vgdev, bo);
-	if (ret)
-		return ERR_PTR(ret);
-
-	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
-	if (!sgt)
-		return ERR_PTR(-ENOMEM);
-	ret = sg_alloc_table(sgt, 1, GFP_KERNEL);
-	if (ret)
-		goto err_free;
-	addr = dma_map_resource(at->dev, bo->node.start, obj->size, dir,
-				DMA_ATTR_SKIP_CPU_SYNC);
-	ret = dma_mapping_error(at->dev, addr);
-	if (ret)
-		goto err_table;
-	sg_set_page(sgt->sgl, NULL, obj->size, 0);
-	sg_dma_address(sgt->sgl) = addr;
-	sg_dma_len(sgt->sgl) = obj->size;
-	return sgt;
-
-err_table:
-	sg_free_table(sgt);
-err_free:
-	kfree(sgt);
-	return ERR_PTR(ret);
+	if (!is_virtio_dma_buf(buf))
+		return false;
+	ops = container_of(buf->ops, const struct virtio_dma_buf_ops, ops);
+	return ops->get_uuid == vgpu_prime_get_uuid;
 }
-
-static void vgpu_vram_unmap_dma_buf(struct dma_buf_attachment *at,
-				    struct sg_table *sgt,
-				    enum dma_data_direction dir)
-{
-	/* The empty table of a UUID-only attachment maps nothing. */
-	if (sgt->sgl) {
-		dma_unmap_resource(at->dev, sg_dma_address(sgt->sgl),
-				   sg_dma_len(sgt->sgl), dir,
-				   DMA_ATTR_SKIP_CPU_SYNC);
-		sg_free_table(sgt);
-	}
-	kfree(sgt);
-}
-
-static struct sg_table *vgpu_prime_map(struct dma_buf_attachment *at,
-				       enum dma_data_direction dir)
-{
-	struct drm_gem_object *obj = at->dmabuf->priv;
-
-	if (to_vgpu_bo(obj)->vram)
-		return vgpu_vram_map_dma_buf(at, dir);
-	return drm_gem_map_dma_buf(at, dir);
-}
-
-static void vgpu_prime_unmap(struct dma_buf_attachment *at,
-			     struct sg_table *sgt, enum dma_data_direction dir)
-{
-	struct drm_gem_object *obj = at->dmabuf->priv;
-
-	if (to_vgpu_bo(obj)->vram)
-		vgpu_vram_unmap_dma_buf(at, sgt, dir);
-	else
-		drm_gem_unmap_dma_buf(at, sgt, dir);
-}
-
-/* One table for both kinds of object: only the mapping differs. */
-static const struct virtio_dma_buf_ops vgpu_dmabuf_ops = {
-	/*
-	 * virtio_dma_buf_attach() as the attach hook is what marks a virtio
-	 * dma-buf (is_virtio_dma_buf()); the GEM attach runs behind it.
-	 */
-	.ops.attach = virtio_dma_buf_attach,
-	.device_attach = drm_gem_map_attach,
-	.get_uuid = vgpu_prime_get_uuid,
-	/* Where the importing device finds the memory. */
-	.ops.map_dma_buf = vgpu_prime_map,
-	.ops.unmap_dma_buf = vgpu_prime_unmap,
-	/* The GEM PRIME helpers do the rest. */
-	.ops.detach = drm_gem_map_detach,
-	.ops.release = drm_gem_dmabuf_release,
-	.ops.mmap = drm_gem_dmabuf_mmap,
-	.ops.vmap = drm_gem_dmabuf_vmap,
-	.ops.vunmap = drm_gem_dmabuf_vunmap,
-};
 
 /**
- * vgpu_prime_export() - GEM export hook of every object kind
+ * vgpu_prime_export_ops() - export an object as a virtio dma-buf
  * @obj: the object
  * @flags: file flags of the dma-buf
+ * @ops: the dma-buf hooks of the object's kind (VGPU_DMABUF_OPS())
  *
  * drm_gem_dmabuf_export() rather than virtio_dma_buf_export(): the latter
  * only checks the ops and calls dma_buf_export(), while the DRM one also
@@ -248,19 +166,34 @@ static const struct virtio_dma_buf_ops vgpu_dmabuf_ops = {
  * Context: process context, under the PRIME export lock of the device.
  * Return: the dma-buf or an ERR_PTR.
  */
-struct dma_buf *vgpu_prime_export(struct drm_gem_object *obj, int flags)
+struct dma_buf *vgpu_prime_export_ops(struct drm_gem_object *obj, int flags,
+				      const struct virtio_dma_buf_ops *ops)
 {
-	struct vgpu_device *vgdev = to_vgdev(obj->dev);
-	struct vgpu_bo *bo = to_vgpu_bo(obj);
 	struct dma_buf_export_info info = {
 		.exp_name = KBUILD_MODNAME,
 		.owner = THIS_MODULE,
-		.ops = &vgpu_dmabuf_ops.ops,
+		.ops = &ops->ops,
 		.size = obj->size,
 		.flags = flags,
 		.priv = obj,
 		.resv = obj->resv,
 	};
+
+	return drm_gem_dmabuf_export(obj->dev, &info);
+}
+
+/**
+ * vgpu_prime_export() - GEM export hook of objects with guest pages
+ * @obj: the object
+ * @flags: file flags of the dma-buf
+ *
+ * Context: process context, under the PRIME export lock of the device.
+ * Return: the dma-buf or an ERR_PTR.
+ */
+struct dma_buf *vgpu_prime_export(struct drm_gem_object *obj, int flags)
+{
+	struct vgpu_device *vgdev = to_vgdev(obj->dev);
+	struct vgpu_bo *bo = to_vgpu_bo(obj);
 	int ret;
 
 	/* Blobs ask at creation, if their flags say so. */
@@ -269,7 +202,7 @@ struct dma_buf *vgpu_prime_export(struct drm_gem_object *obj, int flags)
 		if (ret)
 			return ERR_PTR(ret);
 	}
-	return drm_gem_dmabuf_export(obj->dev, &info);
+	return vgpu_prime_export_ops(obj, flags, &vgpu_shmem_dmabuf_ops);
 }
 
 /**
@@ -279,6 +212,8 @@ struct dma_buf *vgpu_prime_export(struct drm_gem_object *obj, int flags)
  *
  * A dma-buf exported by this device comes back as the same GEM object,
  * as the generic helper does for the ops it knows; it does not know ours.
+ * Ours are the virtio dma-bufs that answer UUID requests with our hook,
+ * whatever the kind of object behind them.
  *
  * Context: process context.
  * Return: the GEM object with a new reference, or an ERR_PTR.
@@ -288,7 +223,7 @@ struct drm_gem_object *vgpu_gem_prime_import(struct drm_device *dev,
 {
 	struct drm_gem_object *obj = buf->priv;
 
-	if (buf->ops == &vgpu_dmabuf_ops.ops && obj->dev == dev) {
+	if (vgpu_prime_is_ours(buf) && obj->dev == dev) {
 		drm_gem_object_get(obj);
 		return obj;
 	}

@@ -1,72 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * EXECBUFFER: command stream submission, and the deferred submission of
- * commands that wait for foreign fences.
+ * EXECBUFFER and NG_SUBMIT: command streams, their fences and their
+ * syncobjs. Commands that wait for foreign fences are handed to their
+ * file's deferred list (virtgpu_context.c).
  *
  * Copyright 2026 The virtio-gpu-ng authors
- */
-
-/**
- * DOC: deferred submission
- *
- * The host orders commands by the ring and sees nothing else, so an
- * in-fence of EXECBUFFER (sync_file, syncobjs) whose command the ring does
- * not already order before the new one must have signalled before the
- * new command is sent. vgpu_fence_ordered() tells such "foreign" fences
- * apart: other drivers' fences, other rings' fences, and fences of other
- * files' commands that are not in the ring yet. Somebody has to wait for
- * them, but not the submitting thread: a compositor or a game must not
- * block in EXECBUFFER on another driver's rendering.
- *
- * So the ioctl takes references to the unsignalled foreign fences, builds
- * the command completely, puts it at the tail of its file's deferred list
- * with one dma-fence callback per foreign fence, publishes the out-fence
- * (reservations, syncobjs, sync_file) as always and returns. A callback
- * only counts down (it may run in interrupt context under the signalling
- * fence's lock); the one that reaches zero queues the file's work, which
- * hands the ready commands at the head of the list to the command core,
- * in order, and stops at the first that still waits. A job leaves the
- * list only once the core has it, so an empty list means that every
- * earlier command of the file is in the ring. In the common case, an
- * empty list, all this costs one uncontended lock per submission.
- *
- * Order. A file's commands never overtake each other. While its list is
- * not empty, its EXECBUFFERs (with foreign fences or not) and its context
- * attach and detach (the GEM open and close hooks) join the tail, and the
- * CTX_DESTROY of its release goes after the last of them.
- * TRANSFER_TO_HOST, TRANSFER_FROM_HOST and RESOURCE_CREATE_BLOB are not
- * deferred: they sleep until the list is empty, interruptibly. The sleep
- * is finite because the fences are: a published dma-fence must signal in
- * bounded time (drivers time out hung jobs, vgem's fences expire after
- * 10 s). It is interruptible because the signaller may be the caller's
- * own process.
- *
- * The out-fence. A deferred fence gets its id (seqno) only when its
- * command enters the ring, but it is published at once, so it has a
- * dma-fence context of its own (see vgpu_fence_alloc()) and still knows
- * its host timeline. If somebody waits for it by the time it is emitted,
- * its command is sent urgently.
- *
- * Signalling rules. The published out-fence waits for the work, and
- * memory reclaim may wait for the out-fence, so the work does not
- * allocate: the command, its scatterlist (vgpu_cmd_prepare()) and the job
- * are allocated by the ioctl, and the work only links the command into
- * the ring.
- *
- * Close. Closing a file does not wait either: that would pin an exiting
- * process, unkillably, on a fence that maybe only the same process would
- * have signalled. A file with deferred commands lives on, holding
- * references to the DRM device and to this module, until its work has
- * sent the last of them and the CTX_DESTROY; then the work frees it.
- *
- * Unplug. A deferred command sent after the device is gone is completed
- * by the core with -ENODEV like any other: its out-fence signals with that
- * error, its stream and objects are released, and the poll-ring event it
- * had reserved is given back.
- *
- * A foreign fence that signals with an error does not cancel the
- * command: the error is the fence's, and the host still needs the
- * stream to keep the context's state in step with userspace's.
  */
 
 #include <linux/dma-fence-chain.h>
@@ -89,288 +27,6 @@
 #define VGPU_MAX_BOS		(64u << 10)
 #define VGPU_MAX_SYNCOBJS	1024u
 
-struct vgpu_defer_job;
-
-/* One callback per foreign fence of a deferred job. */
-struct vgpu_defer_cb {
-	struct dma_fence_cb base;
-	/** @fence: the foreign fence; the job holds a reference. */
-	struct dma_fence *fence;
-	struct vgpu_defer_job *job;
-};
-
-/* A command of a file that the command core does not have yet. */
-struct vgpu_defer_job {
-	/** @link: on &vgpu_file.deferred. */
-	struct list_head link;
-	struct vgpu_file *vfile;
-	/** @cmd: the command, built and prepared; NULL once sent. */
-	struct vgpu_cmd *cmd;
-	/** @fence: the command's fence or NULL; the job holds a reference. */
-	struct vgpu_fence *fence;
-	/**
-	 * @pending: callbacks still to run, plus one while the job is being
-	 * set up; the job may go when it is 0 (&vgpu_file.defer_lock).
-	 */
-	unsigned int pending;
-	unsigned int nr_cbs;
-	struct vgpu_defer_cb cbs[] __counted_by(nr_cbs);
-};
-
-static struct vgpu_defer_job *vgpu_defer_job_alloc(unsigned int nr_cbs)
-{
-	struct vgpu_defer_job *job;
-
-	job = kvzalloc(struct_size(job, cbs, nr_cbs), GFP_KERNEL);
-	if (job)
-		job->nr_cbs = nr_cbs;
-	return job;
-}
-
-static void vgpu_defer_job_free(struct vgpu_defer_job *job)
-{
-	unsigned int i;
-
-	for (i = 0; i < job->nr_cbs; i++)
-		dma_fence_put(job->cbs[i].fence);
-	vgpu_cmd_put(job->cmd);
-	if (job->fence)
-		dma_fence_put(&job->fence->base);
-	kvfree(job);
-}
-
-/* Drops one of the job's reasons to wait; the last one wakes the work. */
-static void vgpu_defer_job_put(struct vgpu_defer_job *job)
-{
-	struct vgpu_file *vfile = job->vfile;
-	unsigned long flags;
-
-	/*
-	 * Under the lock: the work frees the job, and for a closed file the
-	 * file too, only after it has seen the count at 0 under this lock.
-	 */
-	spin_lock_irqsave(&vfile->defer_lock, flags);
-	if (!--job->pending)
-		queue_work(vgpu_wq, &vfile->defer_work);
-	spin_unlock_irqrestore(&vfile->defer_lock, flags);
-}
-
-/* Maybe in interrupt context, with the foreign fence's lock held. */
-static void vgpu_defer_fence_cb(struct dma_fence *f, struct dma_fence_cb *cb)
-{
-	vgpu_defer_job_put(container_of(cb, struct vgpu_defer_cb, base)->job);
-}
-
-/*
- * Puts @job at the tail of the file's list and arms its callbacks. The job
- * may be sent and freed as soon as this returns.
- */
-static void vgpu_defer_job_queue(struct vgpu_file *vfile,
-				 struct vgpu_defer_job *job)
-{
-	unsigned int i;
-
-	job->vfile = vfile;
-	job->pending = job->nr_cbs + 1;
-	spin_lock_irq(&vfile->defer_lock);
-	list_add_tail(&job->link, &vfile->deferred);
-	spin_unlock_irq(&vfile->defer_lock);
-	vgpu_stat_add(vfile->vgdev, VGPU_STAT_DEFERRED, 1);
-
-	/* Not under defer_lock: adding a callback takes the fence's lock. */
-	for (i = 0; i < job->nr_cbs; i++) {
-		job->cbs[i].job = job;
-		if (dma_fence_add_callback(job->cbs[i].fence, &job->cbs[i].base,
-					   vgpu_defer_fence_cb))
-			vgpu_defer_job_put(job);	/* signalled meanwhile */
-	}
-	vgpu_defer_job_put(job);
-}
-
-/* A poll-ring event of a fence that never reached the ring goes back. */
-static void vgpu_fence_cancel_event(struct vgpu_device *vgdev,
-				    struct vgpu_fence *fence)
-{
-	if (fence && fence->event && !fence->base.seqno) {
-		drm_event_cancel_free(&vgdev->drm, fence->event);
-		fence->event = NULL;
-	}
-}
-
-static bool vgpu_file_idle(struct vgpu_file *vfile)
-{
-	bool idle;
-
-	spin_lock_irq(&vfile->defer_lock);
-	idle = list_empty(&vfile->deferred);
-	spin_unlock_irq(&vfile->defer_lock);
-	return idle;
-}
-
-/* The end of a closed file: its context, then its id and memory. */
-static void vgpu_file_finish(struct vgpu_file *vfile)
-{
-	struct vgpu_device *vgdev = vfile->vgdev;
-
-	if (vfile->destroy)
-		vgpu_cmd_submit(vgdev, vfile->destroy, NULL);
-	vgpu_file_free(vfile);
-	drm_dev_put(&vgdev->drm);
-	/* vgpu_wq is drained at module exit: the rest of this work is safe. */
-	module_put(THIS_MODULE);
-}
-
-static void vgpu_defer_work(struct work_struct *work)
-{
-	struct vgpu_file *vfile = container_of(work, struct vgpu_file,
-					       defer_work);
-	struct vgpu_defer_job *job;
-	bool idle, finish = false;
-
-	for (;;) {
-		spin_lock_irq(&vfile->defer_lock);
-		job = list_first_entry_or_null(&vfile->deferred,
-					       struct vgpu_defer_job, link);
-		if (!job || job->pending) {
-			finish = !job && vfile->closing;
-			spin_unlock_irq(&vfile->defer_lock);
-			break;
-		}
-		spin_unlock_irq(&vfile->defer_lock);
-
-		/* Sent while still listed, so that nothing can pass it. */
-		if (vgpu_cmd_submit(vfile->vgdev, job->cmd, job->fence))
-			vgpu_fence_cancel_event(vfile->vgdev, job->fence);
-		job->cmd = NULL;
-
-		spin_lock_irq(&vfile->defer_lock);
-		list_del(&job->link);
-		idle = list_empty(&vfile->deferred);
-		spin_unlock_irq(&vfile->defer_lock);
-		if (idle)
-			wake_up_all(&vfile->defer_idle);
-		vgpu_defer_job_free(job);
-	}
-	if (finish)
-		vgpu_file_finish(vfile);
-}
-
-/**
- * vgpu_file_defer_init() - set up a new file's deferred list
- * @vgdev: the device
- * @vfile: the file
- *
- * Context: process context.
- */
-void vgpu_file_defer_init(struct vgpu_device *vgdev, struct vgpu_file *vfile)
-{
-	vfile->vgdev = vgdev;
-	spin_lock_init(&vfile->defer_lock);
-	INIT_LIST_HEAD(&vfile->deferred);
-	INIT_WORK(&vfile->defer_work, vgpu_defer_work);
-	init_waitqueue_head(&vfile->defer_idle);
-}
-
-/**
- * vgpu_file_submit() - send a command of a file's context in file order
- * @vfile: the file
- * @cmd: a command without fence or completion callback; taken in any case
- * @obj: the object @cmd names, or NULL
- *
- * Sent at once when nothing of the file is deferred, else queued behind
- * the deferred commands. A queued command holds @obj until the host has
- * answered it, so that the object's RESOURCE_UNREF cannot pass it.
- *
- * Context: process context.
- * Return: 0, or a negative errno (the command was dropped).
- */
-int vgpu_file_submit(struct vgpu_file *vfile, struct vgpu_cmd *cmd,
-		     struct drm_gem_object *obj)
-{
-	struct drm_gem_object **objs;
-	struct vgpu_defer_job *job;
-	int ret = -ENOMEM;
-
-	if (vgpu_file_idle(vfile))
-		return vgpu_cmd_submit(vfile->vgdev, cmd, NULL);
-
-	job = vgpu_defer_job_alloc(0);
-	if (!job)
-		goto err_put;
-	if (obj) {
-		objs = kvmalloc_array(1, sizeof(*objs), GFP_KERNEL);
-		if (!objs)
-			goto err_free;
-		drm_gem_object_get(obj);
-		objs[0] = obj;
-		vgpu_cmd_attach_objs(cmd, objs, 1);
-	}
-	ret = vgpu_cmd_prepare(cmd);
-	if (ret)
-		goto err_free;
-	job->cmd = cmd;
-	vgpu_defer_job_queue(vfile, job);
-	return 0;
-
-err_free:
-	kvfree(job);
-err_put:
-	vgpu_cmd_put(cmd);
-	return ret;
-}
-
-/**
- * vgpu_file_wait_idle() - sleep until the file's deferred commands are sent
- * @vfile: the file
- *
- * For ioctls that must not overtake them and are not deferred themselves.
- * See "DOC: deferred submission" for why the sleep ends.
- *
- * Context: process context, may sleep.
- * Return: 0, or -ERESTARTSYS when interrupted by a signal.
- */
-int vgpu_file_wait_idle(struct vgpu_file *vfile)
-{
-	if (vgpu_file_idle(vfile))
-		return 0;
-	vgpu_stat_add(vfile->vgdev, VGPU_STAT_DEFER_WAIT, 1);
-	return wait_event_interruptible(vfile->defer_idle,
-					vgpu_file_idle(vfile));
-}
-
-/**
- * vgpu_file_close() - end a closed file now, or after its deferred commands
- * @vfile: the file; no ioctl or GEM hook of it runs any more
- * @destroy: its CTX_DESTROY, or NULL; sent after its deferred commands
- *
- * With nothing deferred, @destroy is sent and the file freed at once.
- * Otherwise the file's work does both after sending the last deferred
- * command; until then the file holds references to the DRM device, which
- * the work uses, and to this module, whose code the callbacks and the
- * work are.
- *
- * Context: process context (DRM postclose).
- */
-void vgpu_file_close(struct vgpu_file *vfile, struct vgpu_cmd *destroy)
-{
-	bool busy;
-
-	/* First: the work may free the file as soon as it sees @closing. */
-	drm_dev_get(&vfile->vgdev->drm);
-	__module_get(THIS_MODULE);
-
-	spin_lock_irq(&vfile->defer_lock);
-	vfile->destroy = destroy;
-	busy = !list_empty(&vfile->deferred);
-	vfile->closing = busy;
-	spin_unlock_irq(&vfile->defer_lock);
-	if (busy)
-		return;
-	/* It may still be running after it emptied the list. */
-	cancel_work_sync(&vfile->defer_work);
-	vgpu_file_finish(vfile);
-}
-
 struct vgpu_post_sync {
 	struct drm_syncobj *syncobj;
 	struct dma_fence_chain *chain;
@@ -391,8 +47,8 @@ struct vgpu_submit {
 	void *stream;
 	struct drm_gem_object **objs;
 	u32 nr_objs;
-	/** @dma_ctx: timeline of this submission's fence. */
-	u64 dma_ctx;
+	/** @timeline: host timeline (dma-fence context) of the fence. */
+	u64 timeline;
 	/** @wait: referenced foreign fences the command must wait for. */
 	struct dma_fence **wait;
 	u32 nr_wait;
@@ -431,7 +87,7 @@ static int vgpu_submit_collect(struct vgpu_submit *s, struct dma_fence *fence)
 
 	dma_fence_unwrap_for_each(f, &iter, fence) {
 		if (ret || dma_fence_is_signaled(f) ||
-		    vgpu_fence_ordered(f, s->dma_ctx, s->vfile))
+		    vgpu_fence_ordered(f, s->timeline, s->vfile))
 			continue;
 		if (s->nr_wait == s->max_wait) {
 			n = max(2 * s->max_wait, 8u);
@@ -469,9 +125,9 @@ static int vgpu_submit_check(struct vgpu_submit *s)
 	if (args->flags & VIRTGPU_EXECBUF_RING_IDX) {
 		if (args->ring_idx >= s->vfile->num_rings)
 			return -EINVAL;
-		s->dma_ctx = s->vfile->dma_ctx + args->ring_idx;
+		s->timeline = s->vfile->ring_timelines + args->ring_idx;
 	} else {
-		s->dma_ctx = s->vgdev->fences.kernel_ctx;
+		s->timeline = s->vgdev->fences.kernel_timeline;
 	}
 	return 0;
 }
@@ -522,84 +178,98 @@ static int vgpu_in_syncobj_entry(struct vgpu_submit *s, u32 i,
 	return ret;
 }
 
+/* The fence of FENCE_FD_IN, NULL without the flag. */
+static struct dma_fence *
+vgpu_submit_fd_in(const struct drm_virtgpu_execbuffer *args)
+{
+	struct dma_fence *fence;
+
+	if (!(args->flags & VIRTGPU_EXECBUF_FENCE_FD_IN))
+		return NULL;
+	fence = sync_file_get_fence(args->fence_fd);
+	return fence ?: ERR_PTR(-EINVAL);
+}
+
+/* Checks that a syncobj exists, for a check that takes no fences. */
+static int vgpu_syncobj_exists(struct drm_file *file, u32 handle)
+{
+	struct drm_syncobj *syncobj = drm_syncobj_find(file, handle);
+
+	if (!syncobj)
+		return -ENOENT;
+	drm_syncobj_put(syncobj);
+	return 0;
+}
+
+/* An in-syncobj's fence, and the syncobj itself if it is to be reset. */
+static int vgpu_submit_take_syncobj(struct vgpu_submit *s,
+				    const struct drm_virtgpu_execbuffer_syncobj *e)
+{
+	struct dma_fence *fence;
+	int ret;
+
+	ret = drm_syncobj_find_fence(s->file, e->handle, e->point, 0, &fence);
+	if (ret)
+		return ret;
+	ret = vgpu_submit_collect(s, fence);
+	dma_fence_put(fence);
+	if (ret || !(e->flags & VIRTGPU_EXECBUF_SYNCOBJ_RESET))
+		return ret;
+	s->in_reset[s->nr_in] = drm_syncobj_find(s->file, e->handle);
+	if (!s->in_reset[s->nr_in])
+		return -ENOENT;
+	s->nr_in++;
+	return 0;
+}
+
 /*
- * Checks what vgpu_submit_in_fences() will read, without taking fences:
- * SUBMIT validates every entry before it queues the first, but an entry's
- * in-fences are collected only once its predecessors are queued.
+ * The in-fences. With @take false, only checks what a later call with
+ * @take true will read: SUBMIT validates every entry before it queues
+ * the first, but an entry's in-fences are collected only once its
+ * predecessors are queued, as one of them may signal a syncobj it waits
+ * for. With @take true, collects the fences and the syncobjs to reset.
  */
-static int vgpu_submit_check_in(struct vgpu_submit *s)
+static int vgpu_submit_in_fences(struct vgpu_submit *s, bool take)
 {
 	struct drm_virtgpu_execbuffer *args = s->args;
 	struct drm_virtgpu_execbuffer_syncobj e;
-	struct drm_syncobj *syncobj;
 	struct dma_fence *fence;
 	u32 i;
 	int ret;
 
-	if (args->flags & VIRTGPU_EXECBUF_FENCE_FD_IN) {
-		fence = sync_file_get_fence(args->fence_fd);
-		if (!fence)
-			return -EINVAL;
-		dma_fence_put(fence);
-	}
+	fence = vgpu_submit_fd_in(args);
+	if (IS_ERR(fence))
+		return PTR_ERR(fence);
+	ret = fence && take ? vgpu_submit_collect(s, fence) : 0;
+	dma_fence_put(fence);
+	if (ret)
+		return ret;
+
 	for (i = 0; i < args->num_in_syncobjs; i++) {
 		ret = vgpu_in_syncobj_entry(s, i, &e);
 		if (ret)
 			return ret;
-		syncobj = drm_syncobj_find(s->file, e.handle);
-		if (!syncobj)
-			return -ENOENT;
-		drm_syncobj_put(syncobj);
+		if (take)
+			ret = vgpu_submit_take_syncobj(s, &e);
+		else
+			ret = vgpu_syncobj_exists(s->file, e.handle);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
 
-static int vgpu_submit_in_fences(struct vgpu_submit *s)
+/* Room for what the syncobj arrays ask for, sized by their counts. */
+static int vgpu_submit_alloc_syncobjs(struct vgpu_submit *s)
 {
-	struct drm_virtgpu_execbuffer *args = s->args;
-	struct drm_virtgpu_execbuffer_syncobj e;
-	struct dma_fence *fence;
-	u32 i;
-	int ret;
+	u32 nr_in = s->args->num_in_syncobjs;
+	u32 nr_out = s->args->num_out_syncobjs;
 
-	if (args->flags & VIRTGPU_EXECBUF_FENCE_FD_IN) {
-		fence = sync_file_get_fence(args->fence_fd);
-		if (!fence)
-			return -EINVAL;
-		ret = vgpu_submit_collect(s, fence);
-		dma_fence_put(fence);
-		if (ret)
-			return ret;
-	}
-
-	if (!args->num_in_syncobjs)
-		return 0;
-	s->in_reset = kcalloc(args->num_in_syncobjs, sizeof(*s->in_reset),
-			      GFP_KERNEL);
-	if (!s->in_reset)
-		return -ENOMEM;
-
-	for (i = 0; i < args->num_in_syncobjs; i++) {
-		ret = vgpu_in_syncobj_entry(s, i, &e);
-		if (ret)
-			return ret;
-		ret = drm_syncobj_find_fence(s->file, e.handle, e.point, 0,
-					     &fence);
-		if (ret)
-			return ret;
-		ret = vgpu_submit_collect(s, fence);
-		dma_fence_put(fence);
-		if (ret)
-			return ret;
-		if (e.flags & VIRTGPU_EXECBUF_SYNCOBJ_RESET) {
-			s->in_reset[s->nr_in] = drm_syncobj_find(s->file,
-								 e.handle);
-			if (!s->in_reset[s->nr_in])
-				return -ENOENT;
-			s->nr_in++;
-		}
-	}
-	return 0;
+	if (nr_in)
+		s->in_reset = kcalloc(nr_in, sizeof(*s->in_reset), GFP_KERNEL);
+	if (nr_out)
+		s->post = kcalloc(nr_out, sizeof(*s->post), GFP_KERNEL);
+	return (nr_in && !s->in_reset) || (nr_out && !s->post) ? -ENOMEM : 0;
 }
 
 static int vgpu_submit_out_syncobjs(struct vgpu_submit *s)
@@ -609,13 +279,6 @@ static int vgpu_submit_out_syncobjs(struct vgpu_submit *s)
 	struct vgpu_post_sync *p;
 	u32 i;
 	int ret;
-
-	if (!args->num_out_syncobjs)
-		return 0;
-	s->post = kcalloc(args->num_out_syncobjs, sizeof(*s->post),
-			  GFP_KERNEL);
-	if (!s->post)
-		return -ENOMEM;
 
 	for (i = 0; i < args->num_out_syncobjs; i++) {
 		ret = vgpu_syncobj_entry(s, args->out_syncobjs, i, &e);
@@ -638,32 +301,19 @@ static int vgpu_submit_out_syncobjs(struct vgpu_submit *s)
 	return 0;
 }
 
-/*
- * Whether the host runs this file's streams inline: virgl's are a plain
- * sequence of commands that the host decodes and issues, one after
- * another, while it processes SUBMIT_3D, before it reads the next
- * command of the control queue. Other context types (venus, gfxstream,
- * native contexts) hand the stream to a renderer that runs on its own.
- */
-static bool vgpu_ctx_runs_inline(const struct vgpu_file *vfile)
-{
-	return vfile->capset_id == 0 ||
-	       vfile->capset_id == VIRTIO_GPU_CAPSET_VIRGL ||
-	       vfile->capset_id == VIRTIO_GPU_CAPSET_VIRGL2;
-}
-
 static int vgpu_submit_make_fence(struct vgpu_submit *s)
 {
 	struct drm_virtgpu_execbuffer *args = s->args;
 	struct vgpu_file *vfile = s->vfile;
 	bool ring = args->flags & VIRTGPU_EXECBUF_RING_IDX;
 
-	s->fence = vgpu_fence_alloc(s->vgdev, s->dma_ctx,
+	s->fence = vgpu_fence_alloc(s->vgdev, s->timeline,
 				    ring ? args->ring_idx : 0, ring, s->defer);
 	if (!s->fence)
 		return -ENOMEM;
 	s->fence->owner = vfile;
-	s->fence->host_inline = vgpu_ctx_runs_inline(vfile);
+	s->fence->host_inline = vgpu_stream_traits(vfile->capset_id) &
+				VGPU_STREAM_INLINE;
 
 	if (ring && vfile->poll_rings & BIT_ULL(args->ring_idx)) {
 		struct {
@@ -699,30 +349,19 @@ static int vgpu_submit_make_fence(struct vgpu_submit *s)
 /* Everything that can fail for lack of memory happens here, before queuing. */
 static int vgpu_submit_build(struct vgpu_submit *s)
 {
-	bool urgent;
 	int ret;
 
-	/*
-	 * Venus rings live in shared memory: its userspace polls what the
-	 * host writes there instead of waiting on our fences, so its
-	 * doorbells leave at once instead of with the batch. Everything else
-	 * waits for the batch, a sync_file too: whoever waits on it or polls
-	 * it makes it leave (vgpu_fence_enable_signaling()), and a page flip
-	 * of the frame it ends takes it along with the flip's own commands.
-	 */
-	urgent = s->vfile->capset_id == VIRTIO_GPU_CAPSET_VENUS;
 	s->cmd = vgpu_cmd_new_submit_3d(s->vgdev, s->vfile->ctx_id, s->stream,
-					s->args->size, urgent);
+					s->args->size);
 	if (!s->cmd)
 		return -ENOMEM;
 	/*
-	 * Later submissions may ride in this one only where the host reads
-	 * a stream as a plain sequence of commands, run one after another.
-	 * Other context types may take one command per request (gfxstream
-	 * does), and urgent ones leave before anything could.
+	 * Unless the context type is urgent, the command waits for the
+	 * batch, with a sync_file too: whoever waits on it or polls it makes
+	 * it leave (vgpu_fence_enable_signaling()), and a page flip of the
+	 * frame it ends takes it along with the flip's own commands.
 	 */
-	if (!urgent && vgpu_ctx_runs_inline(s->vfile))
-		vgpu_cmd_allow_riders(s->cmd);
+	vgpu_cmd_stream_policy(s->cmd, s->vfile->capset_id);
 	vgpu_cmd_attach_objs(s->cmd, s->objs, s->nr_objs);
 	s->stream = NULL;
 	s->objs = NULL;
@@ -738,20 +377,14 @@ static int vgpu_submit_build(struct vgpu_submit *s)
 	return s->job ? 0 : -ENOMEM;
 }
 
-/* Hands the command, the fence and the foreign fences to the job. */
+/* Hands the command, the fence and the foreign fences to the file. */
 static void vgpu_submit_defer(struct vgpu_submit *s, struct vgpu_cmd *cmd)
 {
 	struct vgpu_defer_job *job = s->job;
-	u32 i;
 
 	s->job = NULL;
-	job->cmd = cmd;
-	dma_fence_get(&s->fence->base);
-	job->fence = s->fence;
-	for (i = 0; i < s->nr_wait; i++)
-		job->cbs[i].fence = s->wait[i];
+	vgpu_file_defer(s->vfile, job, cmd, s->fence, s->wait);
 	s->nr_wait = 0;
-	vgpu_defer_job_queue(s->vfile, job);
 }
 
 /*
@@ -879,6 +512,8 @@ static int vgpu_submit_prepare(struct vgpu_submit *s)
 	if (ret)
 		return ret;
 	ret = vgpu_submit_copy_in(s);
+	if (!ret)
+		ret = vgpu_submit_alloc_syncobjs(s);
 	if (ret)
 		return ret;
 	return vgpu_submit_out_syncobjs(s);
@@ -893,7 +528,7 @@ static int vgpu_submit_run(struct vgpu_submit *s, bool after_deferred)
 {
 	int ret;
 
-	ret = vgpu_submit_in_fences(s);
+	ret = vgpu_submit_in_fences(s, true);
 	if (ret)
 		return ret;
 	/*
@@ -1065,6 +700,69 @@ static int vgpu_batch_check(struct vgpu_device *vgdev,
 	return 0;
 }
 
+/*
+ * Sets up the entries not queued yet and checks each completely, so that
+ * a batch that cannot run queues nothing.
+ */
+static int vgpu_batch_prepare(struct drm_file *file,
+			      const struct drm_virtgpu_ng_submit *args,
+			      struct drm_virtgpu_execbuffer *entries,
+			      struct vgpu_submit *subs)
+{
+	u64 bytes = 0;
+	u32 i;
+	int ret;
+
+	for (i = args->queued; i < args->count; i++) {
+		subs[i] = (struct vgpu_submit) {
+			.vgdev = to_vgdev(file->minor->dev),
+			.file = file,
+			.vfile = file->driver_priv,
+			.args = &entries[i],
+			.out_fd = -1,
+		};
+		bytes += entries[i].size;
+	}
+	if (bytes > VGPU_MAX_BATCH_STREAM)
+		return -EINVAL;
+
+	for (i = args->queued; i < args->count; i++) {
+		ret = vgpu_submit_prepare(&subs[i]);
+		if (!ret)
+			ret = vgpu_submit_in_fences(&subs[i], false);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Queues the entries in order; @args->queued counts those that are. */
+static int vgpu_batch_queue(struct drm_virtgpu_ng_submit *args,
+			    struct drm_virtgpu_execbuffer *entries,
+			    struct vgpu_submit *subs)
+{
+	bool deferred = false;
+	s32 __user *fd_out;
+	u32 i;
+	int ret;
+
+	for (i = args->queued; i < args->count; i++) {
+		ret = vgpu_submit_run(&subs[i], deferred);
+		if (ret)
+			return ret;
+		deferred |= subs[i].defer;
+		args->queued = i + 1;
+		if (!(entries[i].flags & VIRTGPU_EXECBUF_FENCE_FD_OUT))
+			continue;
+		fd_out = u64_to_user_ptr(args->entries + (u64)i * args->stride +
+					 offsetof(struct drm_virtgpu_execbuffer,
+						  fence_fd));
+		if (put_user(entries[i].fence_fd, fd_out))
+			return -EFAULT;
+	}
+	return 0;
+}
+
 /**
  * vgpu_ng_submit_ioctl() - DRM_IOCTL_VIRTGPU_NG_SUBMIT
  * @dev: the DRM device
@@ -1087,8 +785,6 @@ int vgpu_ng_submit_ioctl(struct drm_device *dev, void *data,
 	struct drm_virtgpu_execbuffer *entries;
 	struct dma_fence *last = NULL;
 	struct vgpu_submit *subs;
-	bool deferred = false;
-	u64 bytes = 0;
 	u32 i, first = args->queued;
 	int ret;
 
@@ -1105,52 +801,15 @@ int vgpu_ng_submit_ioctl(struct drm_device *dev, void *data,
 	if (ret)
 		goto out_free;
 
-	for (i = first; i < args->count; i++) {
-		subs[i] = (struct vgpu_submit) {
-			.vgdev = vgdev,
-			.file = file,
-			.vfile = vfile,
-			.args = &entries[i],
-			.out_fd = -1,
-		};
-		bytes += entries[i].size;
-	}
-	ret = -EINVAL;
-	if (bytes > VGPU_MAX_BATCH_STREAM)
-		goto out_cleanup;
-
-	for (i = first; i < args->count; i++) {
-		ret = vgpu_submit_prepare(&subs[i]);
-		if (!ret)
-			ret = vgpu_submit_check_in(&subs[i]);
-		if (ret)
-			goto out_cleanup;
-	}
-
-	for (i = first; i < args->count; i++) {
-		ret = vgpu_submit_run(&subs[i], deferred);
-		if (ret)
-			goto out_cleanup;
-		deferred |= subs[i].defer;
-		args->queued = i + 1;
-		if (entries[i].flags & VIRTGPU_EXECBUF_FENCE_FD_OUT &&
-		    put_user(entries[i].fence_fd,
-			     (s32 __user *)u64_to_user_ptr(args->entries +
-				(u64)i * args->stride +
-				offsetof(struct drm_virtgpu_execbuffer,
-					 fence_fd)))) {
-			ret = -EFAULT;
-			goto out_cleanup;
-		}
-	}
-
-	if (args->flags & VIRTGPU_NG_SUBMIT_WAIT) {
+	ret = vgpu_batch_prepare(file, args, entries, subs);
+	if (!ret)
+		ret = vgpu_batch_queue(args, entries, subs);
+	if (!ret && args->flags & VIRTGPU_NG_SUBMIT_WAIT) {
 		last = first < args->count ?
 		       dma_fence_get(&subs[args->count - 1].fence->base) :
 		       vgpu_batch_last(vfile);
 	}
 
-out_cleanup:
 	/* Whatever this call queued last is what a restart waits for. */
 	if (args->queued > first)
 		vgpu_batch_remember(vfile, &subs[args->queued - 1].fence->base);

@@ -24,43 +24,12 @@
  * into the ring as the host frees descriptors. Fence ids are taken under the
  * queue lock at submission, so they increase in ring order.
  *
- * Notification. Every notification is a VM exit, so commands are batched:
- * a command added to the ring leaves with the next notification, and the
- * core sends one when
- *
- * - someone needs a result: a synchronous caller (vgpu_cmd_submit_wait()),
- *   a submission of a context whose userspace polls shared memory rather
- *   than fences (venus), a fence that anybody waits on or polls (the
- *   dma-fence core calls our enable_signaling hook for dma_fence_wait(),
- *   sync_file poll, syncobj waits and implicit-fence waits; a fence that
- *   already has a waiter when it is emitted makes its command urgent), a
- *   busy WAIT NOWAIT, an mmap() that needs map info, the end of every KMS
- *   commit (which takes the frame's submission along: "DOC: present
- *   ordering" in virtgpu_plane.c);
- * - @notify_batch commands are waiting;
- * - the ring is nearly full;
- * - and otherwise when the hrtimer armed by the first waiting command
- *   expires, @notify_delay_us later. Nothing waits longer than that.
- *
- * The delay only bounds how late a command nobody waits for reaches the
- * host; whoever waits makes it leave at once. So it can be long: 5 ms by
- * default. The batch, 192 by default, is three quarters of QEMU's
- * 256-entry ring: the host works through one batch while the next one
- * fills the rest of the ring, and when the ring does fill, the backlog
- * moves in a quarter of a ring at a time (see "DOC: completion"). A
- * smaller batch would pay a notification per fraction of a ring in the
- * storms that fill it. Cursor moves, batched like the rest, reach the host within the delay,
- * a third of a 60 Hz frame.
- *
- * @notify_delay_us=0 notifies after every command. Order never changes:
- * batching only delays the notification, not the ring. When a
- * notification is due the core still asks the virtqueue whether the host
- * wants it (with event-idx the host can say no while it is processing)
- * and counts both outcomes.
+ * Notification. Commands are batched, and the host is notified when
+ * somebody needs a result or the batch is due: "DOC: notification".
  *
  * Foreign fences. A command that must wait for fences the host cannot see
  * is held back by its file, not by the core ("DOC: deferred submission" in
- * virtgpu_submit.c); the core only ever sees commands that may go.
+ * virtgpu_context.c); the core only ever sees commands that may go.
  *
  * Unplug. A command submitted after the device is gone, or still in the
  * ring when it goes, is completed locally with -ENODEV, so every callback
@@ -77,6 +46,8 @@
 #include <drm/drm_drv.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_print.h>
+
+#include <kunit/visibility.h>
 
 #include "virtgpu_drv.h"
 
@@ -98,19 +69,14 @@ MODULE_PARM_DESC(merge_submits,
 /* Below this many free descriptors, waiting makes the ring overflow. */
 #define VGPU_LOW_FREE	16
 
-/*
- * Bounds of one carrier: a quarter of QEMU's ring even without indirect
- * descriptors, and a stream no larger than Mesa's biggest command buffer.
- */
-#define VGPU_RIDE_DESC_MAX	64
-#define VGPU_RIDE_BYTES_MAX	SZ_256K
 
 void vgpu_stat_add(struct vgpu_device *vgdev, enum vgpu_stat stat, u64 n)
 {
 	atomic64_add(n, &vgdev->stats.ev[stat]);
 }
 
-static int vgpu_cmd_slot(u32 type)
+/* Index of a command type in &vgpu_stats.cmd, or -1 for an unknown type. */
+VISIBLE_IF_KUNIT int vgpu_cmd_slot(u32 type)
 {
 	if (type >= VIRTIO_GPU_CMD_GET_DISPLAY_INFO &&
 	    type <= VIRTIO_GPU_CMD_SET_SCANOUT_BLOB)
@@ -124,6 +90,7 @@ static int vgpu_cmd_slot(u32 type)
 		       type - VIRTIO_GPU_CMD_UPDATE_CURSOR;
 	return -1;
 }
+EXPORT_SYMBOL_IF_KUNIT(vgpu_cmd_slot);
 
 /**
  * vgpu_cmd_new() - allocate a command
@@ -309,7 +276,7 @@ int vgpu_cmd_prepare(struct vgpu_cmd *cmd)
  * a storm of small EXECBUFFERs would pay one notification per ring no
  * matter how long the delay. While a batch is forming, a fenced SUBMIT_3D
  * of a virgl context (the one kind of stream known to be a plain sequence
- * of commands, see vgpu_ctx_runs_inline()) is therefore held out of the ring
+ * of commands, see vgpu_stream_traits()) is therefore held out of the ring
  * as the queue's open carrier, and the next fenced SUBMIT_3Ds of the same
  * context and host timeline ride in it: their streams become further
  * descriptors of the same request, its size grows by theirs and its fence
@@ -329,19 +296,58 @@ int vgpu_cmd_prepare(struct vgpu_cmd *cmd)
  */
 
 /**
- * vgpu_cmd_allow_riders() - let a SUBMIT_3D carry later ones
- * @cmd: a SUBMIT_3D, not submitted
+ * vgpu_stream_traits() - how the host runs the streams of a context type
+ * @capset_id: the context's capset; 0 for a context created without one,
+ *	which the host makes a virgl context
  *
- * Marks @cmd as a stream that later SUBMIT_3Ds of its context may be
- * appended to ("DOC: riders"). Whether it becomes a
- * carrier is decided at submission.
+ * The only place that tells context types apart. Two properties of the
+ * host's renderer decide how the core sends a context's SUBMIT_3Ds:
+ *
+ * - %VGPU_STREAM_INLINE: the stream is a plain sequence of commands that
+ *   the host decodes and issues one after another while it processes the
+ *   SUBMIT_3D, before it reads the next command of the control queue
+ *   (virgl). Such a stream may carry the context's later ones ("DOC:
+ *   riders"), and its fence is host-inline (&vgpu_fence.host_inline).
+ *   Other renderers (venus, gfxstream, native contexts) run the stream on
+ *   their own and may take one command per request.
+ * - %VGPU_STREAM_URGENT: userspace polls what the host writes to shared
+ *   memory instead of waiting on fences (venus rings), so nothing would
+ *   make the batch leave: each SUBMIT_3D notifies at once, and carries
+ *   nothing, as it leaves before anything could ride in it.
+ *
+ * Context: any.
+ * Return: a mask of VGPU_STREAM_* flags.
+ */
+unsigned int vgpu_stream_traits(u32 capset_id)
+{
+	switch (capset_id) {
+	case 0:
+	case VIRTIO_GPU_CAPSET_VIRGL:
+	case VIRTIO_GPU_CAPSET_VIRGL2:
+		return VGPU_STREAM_INLINE;
+	case VIRTIO_GPU_CAPSET_VENUS:
+		return VGPU_STREAM_URGENT;
+	default:
+		return 0;
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(vgpu_stream_traits);
+
+/**
+ * vgpu_cmd_stream_policy() - notification and riding of a SUBMIT_3D
+ * @cmd: a SUBMIT_3D, not submitted
+ * @capset_id: the capset of the context it runs in
  *
  * Context: any.
  */
-void vgpu_cmd_allow_riders(struct vgpu_cmd *cmd)
+void vgpu_cmd_stream_policy(struct vgpu_cmd *cmd, u32 capset_id)
 {
-	cmd->may_carry = true;
+	unsigned int traits = vgpu_stream_traits(capset_id);
+
+	cmd->urgent = traits & VGPU_STREAM_URGENT;
+	cmd->may_carry = traits == VGPU_STREAM_INLINE;
 }
+EXPORT_SYMBOL_IF_KUNIT(vgpu_cmd_stream_policy);
 
 /*
  * The descriptor table a carrier is added with, allocated only for the
@@ -509,16 +515,27 @@ static void vgpu_queue_seal_locked(struct vgpu_device *vgdev,
 	vgpu_queue_place_locked(vgdev, q, cmd);
 }
 
-/*
- * Can @cmd ride in the open carrier? Only a fenced SUBMIT_3D of the same
- * context and host timeline: then the carrier's fence id may become the
- * rider's, and the host running both streams in one go is what it would
- * have done with two requests in a row.
+/**
+ * vgpu_cmd_can_ride() - may a command ride in an open carrier?
+ * @open: the carrier, or NULL
+ * @cmd: a command being submitted
+ * @ring_size: descriptors of the ring the carrier goes to
+ *
+ * Only a fenced SUBMIT_3D of the same context and host timeline: then the
+ * carrier's fence id may become the rider's, and the host running both
+ * streams in one go is what it would have done with two requests in a
+ * row. A carrier that would outgrow a quarter of the ring,
+ * %VGPU_RIDE_DESC_MAX descriptors or %VGPU_RIDE_BYTES_MAX bytes takes no
+ * more: @cmd seals it and goes after it.
+ *
+ * Context: any; both commands are held by the caller.
+ * Return: true when @cmd may be appended to @open.
  */
-static bool vgpu_queue_can_ride(struct vgpu_queue *q, struct vgpu_cmd *cmd)
+VISIBLE_IF_KUNIT bool vgpu_cmd_can_ride(const struct vgpu_cmd *open,
+					const struct vgpu_cmd *cmd,
+					unsigned int ring_size)
 {
-	struct vgpu_cmd *open = q->open;
-	struct virtio_gpu_cmd_submit *sub;
+	const struct virtio_gpu_cmd_submit *sub;
 	unsigned int descs;
 
 	if (!open || !cmd->fence || !open->fence ||
@@ -529,11 +546,17 @@ static bool vgpu_queue_can_ride(struct vgpu_queue *q, struct vgpu_cmd *cmd)
 
 	/* A request header and a response besides the streams. */
 	descs = open->nr_desc + cmd->nr_desc + 2;
-	if (descs > VGPU_RIDE_DESC_MAX ||
-	    descs > virtqueue_get_vring_size(q->vq) / 4)
+	if (descs > VGPU_RIDE_DESC_MAX || descs > ring_size / 4)
 		return false;
 	sub = container_of(&open->req.hdr, struct virtio_gpu_cmd_submit, hdr);
 	return le32_to_cpu(sub->size) + cmd->payload_len <= VGPU_RIDE_BYTES_MAX;
+}
+EXPORT_SYMBOL_IF_KUNIT(vgpu_cmd_can_ride);
+
+static bool vgpu_queue_can_ride(struct vgpu_queue *q, struct vgpu_cmd *cmd)
+{
+	return vgpu_cmd_can_ride(q->open, cmd,
+				 virtqueue_get_vring_size(q->vq));
 }
 
 /* Appends @cmd's stream to the open carrier's. Caller holds q->lock. */
@@ -575,8 +598,8 @@ static bool vgpu_queue_refill_locked(struct vgpu_device *vgdev,
  * The batch leaves now. Caller holds q->lock; returns whether to notify
  * after unlocking.
  */
-static bool vgpu_queue_flush_locked(struct vgpu_device *vgdev,
-				    struct vgpu_queue *q)
+static bool vgpu_queue_send_batch_locked(struct vgpu_device *vgdev,
+					 struct vgpu_queue *q)
 {
 	vgpu_queue_seal_locked(vgdev, q);
 	q->unkicked = 0;
@@ -589,6 +612,44 @@ static bool vgpu_queue_flush_locked(struct vgpu_device *vgdev,
 	return false;
 }
 
+/**
+ * DOC: notification
+ *
+ * Every notification is a VM exit, so commands are batched:
+ * a command added to the ring leaves with the next notification, and the
+ * core sends one when
+ *
+ * - someone needs a result: a synchronous caller (vgpu_cmd_submit_wait()),
+ *   a submission of a context whose userspace polls shared memory rather
+ *   than fences (venus), a fence that anybody waits on or polls (the
+ *   dma-fence core calls our enable_signaling hook for dma_fence_wait(),
+ *   sync_file poll, syncobj waits and implicit-fence waits; a fence that
+ *   already has a waiter when it is emitted makes its command urgent), a
+ *   busy WAIT NOWAIT, an mmap() that needs map info, the end of every KMS
+ *   commit (which takes the frame's submission along: "DOC: present
+ *   ordering" in virtgpu_plane.c);
+ * - @notify_batch commands are waiting;
+ * - the ring is nearly full;
+ * - and otherwise when the hrtimer armed by the first waiting command
+ *   expires, @notify_delay_us later. Nothing waits longer than that.
+ *
+ * The delay only bounds how late a command nobody waits for reaches the
+ * host; whoever waits makes it leave at once. So it can be long: 5 ms by
+ * default. The batch, 192 by default, is three quarters of QEMU's
+ * 256-entry ring: the host works through one batch while the next one
+ * fills the rest of the ring, and when the ring does fill, the backlog
+ * moves in a quarter of a ring at a time (see "DOC: completion"). A
+ * smaller batch would pay a notification per fraction of a ring in the
+ * storms that fill it. Cursor moves, batched like the rest, reach the
+ * host within the delay, a third of a 60 Hz frame.
+ *
+ * @notify_delay_us=0 notifies after every command. Order never changes:
+ * batching only delays the notification, not the ring. When a
+ * notification is due the core still asks the virtqueue whether the host
+ * wants it (with event-idx the host can say no while it is processing)
+ * and counts both outcomes.
+ */
+
 /* Applies the notification policy; caller holds q->lock. */
 static bool vgpu_queue_policy_locked(struct vgpu_device *vgdev,
 				     struct vgpu_queue *q, bool urgent)
@@ -599,7 +660,7 @@ static bool vgpu_queue_policy_locked(struct vgpu_device *vgdev,
 		return false;
 	if (urgent || !delay || q->unkicked >= READ_ONCE(notify_batch) ||
 	    q->vq->num_free < VGPU_LOW_FREE || !list_empty(&q->backlog))
-		return vgpu_queue_flush_locked(vgdev, q);
+		return vgpu_queue_send_batch_locked(vgdev, q);
 	if (!hrtimer_is_queued(&q->kick_timer))
 		hrtimer_start(&q->kick_timer, ns_to_ktime((u64)delay * NSEC_PER_USEC),
 			      HRTIMER_MODE_REL_SOFT);
@@ -837,7 +898,7 @@ static void vgpu_queue_reap(struct vgpu_device *vgdev, struct vgpu_queue *q)
 			break;
 	}
 	if (refilled)
-		notify = vgpu_queue_flush_locked(vgdev, q);
+		notify = vgpu_queue_send_batch_locked(vgdev, q);
 	spin_unlock_irqrestore(&q->lock, flags);
 
 	if (notify)
@@ -931,7 +992,7 @@ static void vgpu_queue_kick(struct vgpu_device *vgdev, struct vgpu_queue *q)
 
 	spin_lock_irq(&q->lock);
 	if (q->unkicked)
-		notify = vgpu_queue_flush_locked(vgdev, q);
+		notify = vgpu_queue_send_batch_locked(vgdev, q);
 	spin_unlock_irq(&q->lock);
 	if (notify)
 		vgpu_queue_notify(vgdev, q);
@@ -1058,14 +1119,14 @@ void vgpu_queue_init(struct vgpu_device *vgdev, struct vgpu_queue *q)
 }
 
 /**
- * vgpu_queues_flush() - wait (bounded) until the host answered everything
+ * vgpu_queues_wait_idle() - wait (bounded) until the host answered everything
  * @vgdev: the device
  *
  * Used before removal, where commands must not be lost.
  *
  * Context: process context, may sleep.
  */
-void vgpu_queues_flush(struct vgpu_device *vgdev)
+void vgpu_queues_wait_idle(struct vgpu_device *vgdev)
 {
 	vgpu_queue_kick(vgdev, &vgdev->ctrlq);
 	vgpu_queue_kick(vgdev, &vgdev->cursorq);

@@ -6,10 +6,14 @@
  * Copyright 2026 The virtio-gpu-ng authors
  */
 
+#include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
+#include <linux/virtio_dma_buf.h>
 
 #include <drm/drm_gem.h>
+#include <drm/drm_prime.h>
 #include <drm/drm_print.h>
 #include <drm/drm_vma_manager.h>
 
@@ -123,6 +127,81 @@ static int vgpu_vram_mmap(struct drm_gem_object *obj,
 				  vma->vm_page_prot);
 }
 
+/*
+ * A host blob has no guest pages, so the generic GEM attachment (built on
+ * get_sg_table) does not fit. A mappable one lives in the host-visible
+ * window, and an importer gets its range there as a single DMA address
+ * with no struct page behind it. Any host blob with a UUID can go to
+ * another virtio device, which needs no address at all: it gets an empty
+ * table. Other blobs can still pass between processes of this device.
+ */
+static struct sg_table *vgpu_vram_map_dma_buf(struct dma_buf_attachment *at,
+					      enum dma_data_direction dir)
+{
+	struct drm_gem_object *obj = at->dmabuf->priv;
+	struct vgpu_device *vgdev = to_vgdev(obj->dev);
+	struct vgpu_bo *bo = to_vgpu_bo(obj);
+	struct sg_table *sgt;
+	dma_addr_t addr;
+	int ret;
+
+	if (!drm_mm_node_allocated(&bo->node)) {
+		if (!is_virtio_device(at->dev) ||
+		    READ_ONCE(bo->uuid_state) == VGPU_UUID_NONE)
+			return ERR_PTR(-EINVAL);
+		sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
+		return sgt ?: ERR_PTR(-ENOMEM);
+	}
+	/* Until the host has mapped it, the window range holds nothing. */
+	ret = vgpu_vram_wait_mapped(vgdev, bo);
+	if (ret)
+		return ERR_PTR(ret);
+
+	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
+	if (!sgt)
+		return ERR_PTR(-ENOMEM);
+	ret = sg_alloc_table(sgt, 1, GFP_KERNEL);
+	if (ret)
+		goto err_free;
+	addr = dma_map_resource(at->dev, bo->node.start, obj->size, dir,
+				DMA_ATTR_SKIP_CPU_SYNC);
+	ret = dma_mapping_error(at->dev, addr);
+	if (ret)
+		goto err_table;
+	sg_set_page(sgt->sgl, NULL, obj->size, 0);
+	sg_dma_address(sgt->sgl) = addr;
+	sg_dma_len(sgt->sgl) = obj->size;
+	return sgt;
+
+err_table:
+	sg_free_table(sgt);
+err_free:
+	kfree(sgt);
+	return ERR_PTR(ret);
+}
+
+static void vgpu_vram_unmap_dma_buf(struct dma_buf_attachment *at,
+				    struct sg_table *sgt,
+				    enum dma_data_direction dir)
+{
+	/* The empty table of a UUID-only attachment maps nothing. */
+	if (sgt->sgl) {
+		dma_unmap_resource(at->dev, sg_dma_address(sgt->sgl),
+				   sg_dma_len(sgt->sgl), dir,
+				   DMA_ATTR_SKIP_CPU_SYNC);
+		sg_free_table(sgt);
+	}
+	kfree(sgt);
+}
+
+static const struct virtio_dma_buf_ops vgpu_vram_dmabuf_ops =
+	VGPU_DMABUF_OPS(vgpu_vram_map_dma_buf, vgpu_vram_unmap_dma_buf);
+
+static struct dma_buf *vgpu_vram_export(struct drm_gem_object *obj, int flags)
+{
+	return vgpu_prime_export_ops(obj, flags, &vgpu_vram_dmabuf_ops);
+}
+
 static const struct vm_operations_struct vgpu_vram_vm_ops = {
 	.open = drm_gem_vm_open,
 	.close = drm_gem_vm_close,
@@ -132,7 +211,7 @@ static const struct drm_gem_object_funcs vgpu_vram_funcs = {
 	.open = vgpu_bo_open,
 	.close = vgpu_bo_close,
 	.free = vgpu_vram_free,
-	.export = vgpu_prime_export,
+	.export = vgpu_vram_export,
 	.mmap = vgpu_vram_mmap,
 	.vm_ops = &vgpu_vram_vm_ops,
 };

@@ -15,17 +15,18 @@
  *
  * The files split by concern: virtgpu_vq.c owns the virtqueues (see its
  * "command core" section), virtgpu_cmd.c encodes commands, virtgpu_fence.c
- * turns host answers into dma-fences, virtgpu_object.c manages buffer
- * objects, virtgpu_display.c and virtgpu_plane.c do KMS, virtgpu_ioctl.c
- * is the uAPI, virtgpu_submit.c EXECBUFFER and the commands that wait for
- * foreign fences (its "deferred submission" section), and
- * virtgpu_debugfs.c the counters.
+ * turns host answers into dma-fences, virtgpu_object.c, virtgpu_vram.c and
+ * virtgpu_prime.c manage buffer objects and their dma-bufs,
+ * virtgpu_display.c and virtgpu_plane.c do KMS, virtgpu_context.c holds a
+ * file's host context and the commands it defers ("deferred submission"),
+ * virtgpu_submit.c is EXECBUFFER, virtgpu_ioctl.c the rest of the uAPI,
+ * and virtgpu_debugfs.c the counters. This file binds them to the virtio
+ * device and the DRM core.
  */
 
 #include <linux/aperture.h>
 #include <linux/module.h>
 #include <linux/pci.h>
-#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/virtio_ids.h>
 #include <linux/virtio_ring.h>
@@ -63,95 +64,6 @@ static void vgpu_config_changed(struct virtio_device *vdev)
 	struct vgpu_device *vgdev = vdev->priv;
 
 	schedule_work(&vgdev->config_work);
-}
-
-/**
- * vgpu_ctx_ensure() - create the file's host context if it has none yet
- * @vgdev: the device
- * @vfile: the file
- *
- * A file that never called CONTEXT_INIT gets a plain virgl context the
- * first time it needs one.
- *
- * Context: process context, takes &vgpu_file.lock.
- * Return: 0 or a negative errno.
- */
-int vgpu_ctx_ensure(struct vgpu_device *vgdev, struct vgpu_file *vfile)
-{
-	int ret = 0;
-
-	mutex_lock(&vfile->lock);
-	if (!vfile->ctx_created) {
-		ret = vgpu_cmd_ctx_create(vgdev, vfile->ctx_id,
-					  vfile->capset_id,
-					  vfile->debug_name,
-					  strlen(vfile->debug_name));
-		if (!ret)
-			vfile->ctx_created = true;
-	}
-	mutex_unlock(&vfile->lock);
-	return ret;
-}
-
-static int vgpu_driver_open(struct drm_device *dev, struct drm_file *file)
-{
-	struct vgpu_device *vgdev = to_vgdev(dev);
-	struct vgpu_file *vfile;
-	int id;
-
-	vfile = kzalloc(sizeof(*vfile), GFP_KERNEL);
-	if (!vfile)
-		return -ENOMEM;
-	mutex_init(&vfile->lock);
-	vgpu_file_defer_init(vgdev, vfile);
-	/* The host shows this name in its logs; userspace may replace it. */
-	strscpy(vfile->debug_name, current->comm);
-
-	if (vgdev->has_virgl) {
-		id = ida_alloc_min(&vgdev->ctx_ida, 1, GFP_KERNEL);
-		if (id < 0) {
-			kfree(vfile);
-			return id;
-		}
-		vfile->ctx_id = id;
-	}
-	file->driver_priv = vfile;
-	return 0;
-}
-
-/**
- * vgpu_file_free() - the very end of a file: its context id and memory
- * @vfile: a closed file whose CTX_DESTROY (if any) is queued
- *
- * The id may be reused by the next CTX_CREATE only once the destroy is in
- * the ring ahead of it.
- *
- * Context: process context.
- */
-void vgpu_file_free(struct vgpu_file *vfile)
-{
-	if (vfile->ctx_id)
-		ida_free(&vfile->vgdev->ctx_ida, vfile->ctx_id);
-	dma_fence_put(vfile->last_submit);
-	mutex_destroy(&vfile->lock);
-	kfree(vfile);
-}
-
-static void vgpu_driver_postclose(struct drm_device *dev,
-				  struct drm_file *file)
-{
-	struct vgpu_device *vgdev = to_vgdev(dev);
-	struct vgpu_file *vfile = file->driver_priv;
-	struct vgpu_cmd *destroy = NULL;
-
-	/*
-	 * Without memory for the command the host context leaks until the
-	 * device goes; there is no later moment to try again.
-	 */
-	if (vfile->ctx_created)
-		destroy = vgpu_cmd_new_ctx_destroy(vgdev, vfile->ctx_id);
-	/* Now, or after the file's deferred commands: see vgpu_file_close(). */
-	vgpu_file_close(vfile, destroy);
 }
 
 DEFINE_DRM_GEM_FOPS(vgpu_fops);
@@ -339,7 +251,7 @@ static void vgpu_init_state(struct vgpu_device *vgdev)
 	vgpu_queue_init(vgdev, &vgdev->cursorq);
 	spin_lock_init(&vgdev->fences.lock);
 	INIT_LIST_HEAD(&vgdev->fences.pending);
-	vgdev->fences.kernel_ctx = dma_fence_context_alloc(1);
+	vgdev->fences.kernel_timeline = dma_fence_context_alloc(1);
 	mutex_init(&vgdev->caps_lock);
 	INIT_LIST_HEAD(&vgdev->caps_cache);
 	mutex_init(&vgdev->display_lock);
@@ -434,7 +346,7 @@ static void vgpu_remove(struct virtio_device *vdev)
 	cancel_work_sync(&vgdev->config_work);
 
 	/* Let the host finish what it has, then stop it. */
-	vgpu_queues_flush(vgdev);
+	vgpu_queues_wait_idle(vgdev);
 	virtio_reset_device(vdev);
 	vgpu_queues_quiesce(vgdev);
 	vgpu_fence_fail_all(vgdev);
