@@ -191,7 +191,7 @@ main() {
             if [ "$DRIVER" = ours ]; then
                 # A stale .ko must not stand in for a build that now fails.
                 rm -f "$KO"
-                build_checks "$RUN/build" module c checkpatch W1 sparse
+                build_checks "$RUN/build" module c checkpatch W1 sparse kunit
             else
                 build_checks "$RUN/build" c
             fi
@@ -271,7 +271,7 @@ main() {
         clean-cache)
             # Only what this harness creates, whatever VGPU_CACHE points at.
             for d in "$VGPU_CACHE"/hostroot-* "$VGPU_CACHE"/guestimg-* "$VGPU_CACHE"/checkpatch-* \
-                     "$VGPU_CACHE"/mesa-* \
+                     "$VGPU_CACHE"/mesa-* "$VGPU_CACHE"/kunitsrc-* "$VGPU_CACHE"/kunit-work \
                      "$VGPU_CACHE"/.tmp-*; do
                 [ -e "$d" ] || continue
                 log "removing $d"
