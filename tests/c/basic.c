@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <xf86drm.h>
 
-#include "vgpu_test.h"
+#include "vgu_test.h"
 
 static int read_hex(const char *path, unsigned int *val)
 {
@@ -127,5 +127,5 @@ int main(void)
 	check_node("renderD128", "/dev/dri/renderD128");
 	check_version("version-card0", "/dev/dri/card0");
 	check_version("version-renderD128", "/dev/dri/renderD128");
-	return vgpu_exit();
+	return test_exit();
 }

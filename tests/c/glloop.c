@@ -28,8 +28,7 @@
 #include <GLES3/gl3.h>
 #include <gbm.h>
 
-#include "vgpu_drm.h"
-#include "vgpu_test.h"
+#include "vgu_test.h"
 
 #define RT_DIM		64
 #define BUF_WORDS	1024
@@ -205,7 +204,7 @@ static int bench(struct glctx *g, const char *loop, long n)
 		return 2;
 	if (rd)
 		rd(&c0, &w0);
-	t0 = now_ns();
+	t0 = vgu_now_ns();
 
 	if (!strcmp(loop, "finish")) {
 		for (i = 0; i < n; i++)
@@ -217,7 +216,7 @@ static int bench(struct glctx *g, const char *loop, long n)
 		fprintf(stderr, "unknown loop %s\n", loop);
 		return 2;
 	}
-	t0 = now_ns() - t0;
+	t0 = vgu_now_ns() - t0;
 	if (rd)
 		rd(&c1, &w1);
 	printf("BENCH %s ops=%ld s=%.3f bad=%u", loop, n, t0 / 1e9, bad);
@@ -250,5 +249,5 @@ int main(int argc, char **argv)
 	else
 		test(&g);
 	gl_fini(&g);
-	return argc > 1 ? rc : vgpu_exit();
+	return argc > 1 ? rc : test_exit();
 }

@@ -23,8 +23,7 @@
 #include <unistd.h>
 
 #include "virtgpu_drm.h"
-#include "vgpu_drm.h"
-#include "vgpu_test.h"
+#include "vgu_test.h"
 
 #define SIZE		(64u << 10)	/* both buffers, in bytes */
 #define WORDS		(SIZE / 4)
@@ -63,7 +62,7 @@ static void skip_prime(const char *why)
 		skip(prime_results[i], "%s", why);
 }
 
-static struct features ft;
+static struct vgu_features ft;
 
 static void skip_all(const char *why)
 {
@@ -381,7 +380,7 @@ int main(void)
 
 	if (fd < 0) {
 		fail("open", "no virtio_gpu render node");
-		return vgpu_exit();
+		return test_exit();
 	}
 	probe_features(fd, &ft);
 	why = unsupported();
@@ -398,5 +397,5 @@ int main(void)
 			run(fd);
 	}
 	close(fd);
-	return vgpu_exit();
+	return test_exit();
 }

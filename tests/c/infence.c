@@ -33,8 +33,7 @@
 #include <xf86drm.h>
 
 #include "virtgpu_drm.h"
-#include "vgpu_drm.h"
-#include "vgpu_test.h"
+#include "vgu_test.h"
 
 /*
  * vgem's uAPI (include/uapi/drm/vgem_drm.h in the kernel); libdrm does not
@@ -78,7 +77,7 @@ static const char *const tests[] = {
 	"deferred-counted",
 };
 
-static struct features ft;
+static struct vgu_features ft;
 static int vgem = -1;
 
 /* ------------------------------------------------------------ sync_files */
@@ -215,9 +214,9 @@ static int execbuf(int fd, int in_fd, const uint32_t *sync, uint32_t nsync,
 		eb.bo_handles = (uintptr_t)&bo;
 		eb.num_bo_handles = 1;
 	}
-	t0 = now_ns();
+	t0 = vgu_now_ns();
 	ret = xioctl(fd, DRM_IOCTL_VIRTGPU_EXECBUFFER, &eb);
-	*dt_ns = now_ns() - t0;
+	*dt_ns = vgu_now_ns() - t0;
 	if (!ret)
 		*out = eb.fence_fd;
 	return ret;
@@ -231,7 +230,7 @@ static int stays_pending(int out, struct vfence *vf, char *why, size_t len)
 {
 	int a = fence_wait(out, 0), b, v;
 
-	sleep_ms(SETTLE_MS);
+	vgu_sleep_ms(SETTLE_MS);
 	b = fence_wait(out, 0);
 	v = fence_wait(vf->sync_fd, 0);
 	snprintf(why, len, "out-fence %s, %s after %d ms; the vgem fence %s",
@@ -465,7 +464,7 @@ static void test_transfer(int fd)
 		skip("transfer-completes", "no transfer");
 		goto out;
 	}
-	sleep_ms(SETTLE_MS);
+	vgu_sleep_ms(SETTLE_MS);
 	v = fence_wait(vf.sync_fd, 0);
 	check("transfer-waits-for-deferred",
 	      !__atomic_load_n(&x.done, __ATOMIC_ACQUIRE) && v == 0,
@@ -476,7 +475,7 @@ static void test_transfer(int fd)
 	if (ret)
 		printf("# VGEM_FENCE_SIGNAL: %s\n", ename(ret));
 	for (i = 0; i < WAIT_MS / 10 && !__atomic_load_n(&x.done, __ATOMIC_ACQUIRE); i++)
-		sleep_ms(10);
+		vgu_sleep_ms(10);
 	v = __atomic_load_n(&x.done, __ATOMIC_ACQUIRE);
 	/* Once the fence is signalled it cannot sleep for ever: join. */
 	pthread_join(th, NULL);
@@ -532,9 +531,9 @@ static void test_close(void)
 	}
 	printf("# EXECBUFFER took %.3f s\n", dt / 1e9);
 
-	t0 = now_ns();
+	t0 = vgu_now_ns();
 	close(fd);
-	dt = now_ns() - t0;
+	dt = vgu_now_ns() - t0;
 	check("close-returns", dt < QUICK_NS, "close() took %.2f s", dt / 1e9);
 	check("close-out-fence-waits", stays_pending(out, &vf, why, sizeof(why)),
 	      "%s", why);
@@ -576,26 +575,26 @@ int main(void)
 
 	if (fd < 0) {
 		fail("open", "no virtio_gpu render node");
-		return vgpu_exit();
+		return test_exit();
 	}
 	probe_features(fd, &ft);
 	if (!ft.virgl) {
 		for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
 			skip(tests[i], "host has no 3D (virgl): no EXECBUFFER");
 		close(fd);
-		return vgpu_exit();
+		return test_exit();
 	}
 	vgem = vgem_open(&loaded, &why);
 	if (vgem < 0) {
 		for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
 			skip(tests[i], "%s", why);
 		close(fd);
-		return vgpu_exit();
+		return test_exit();
 	}
 
-	d0 = vgpu_stat("deferred");
+	d0 = vgu_stat("deferred");
 	test_fd(fd);
-	d1 = vgpu_stat("deferred");
+	d1 = vgu_stat("deferred");
 	if (d0 < 0 || d1 < 0)
 		skip("deferred-counted", "no deferred counter (not our driver)");
 	else
@@ -609,5 +608,5 @@ int main(void)
 	close(fd);
 
 	vgem_close(vgem, loaded);
-	return vgpu_exit();
+	return test_exit();
 }

@@ -18,8 +18,7 @@
 #include <xf86drmMode.h>
 #include <drm_fourcc.h>
 
-#include "vgpu_drm.h"
-#include "vgpu_test.h"
+#include "vgu_test.h"
 
 #define MAX_OUT		8
 
@@ -32,18 +31,12 @@
  */
 #define SCREENDUMP_HOLD_MS	1500
 
-struct buf {
-	uint32_t handle, fb, w, h, pitch;
-	uint64_t size;
-	uint32_t *map;
-};
-
 struct output {
 	uint32_t conn, crtc, primary, cursor;
 	int connected;
 	drmModeModeInfo mode;
 	uint32_t mode_blob;
-	struct buf fb[2];
+	struct vgu_dumb fb[2];
 	int active;
 };
 
@@ -56,35 +49,16 @@ static drmModeResPtr res;
 static uint64_t prop_value(uint32_t obj, uint32_t type, const char *name,
 			   int *found)
 {
-	drmModeObjectPropertiesPtr props;
 	uint64_t val = 0;
-	uint32_t i;
 
-	*found = 0;
-	props = drmModeObjectGetProperties(fd, obj, type);
-	if (!props)
-		return 0;
-	for (i = 0; i < props->count_props && !*found; i++) {
-		drmModePropertyPtr p = drmModeGetProperty(fd, props->props[i]);
-
-		if (p && !strcmp(p->name, name)) {
-			val = props->prop_values[i];
-			*found = 1;
-		}
-		drmModeFreeProperty(p);
-	}
-	drmModeFreeObjectProperties(props);
+	*found = !vgu_prop(fd, obj, type, name, NULL, &val);
 	return val;
 }
 
 static int add(drmModeAtomicReqPtr req, uint32_t obj, uint32_t type,
 	       const char *name, uint64_t val)
 {
-	uint32_t id = vgpu_prop_id(fd, obj, type, name);
-
-	if (!id)
-		return -1;
-	return drmModeAtomicAddProperty(req, obj, id, val) < 0 ? -1 : 0;
+	return atomic_add(fd, req, obj, type, name, val);
 }
 
 static int commit(drmModeAtomicReqPtr req, uint32_t flags, void *data)
@@ -127,16 +101,16 @@ static uint32_t crc32_update(uint32_t crc, const void *data, size_t len)
  * CRC-32 of what @b shows, in the layout of a QEMU screendump (PPM): R, G,
  * B per pixel, row by row, no X byte and no pitch padding.
  */
-static uint32_t screen_crc(const struct buf *b)
+static uint32_t screen_crc(const struct vgu_dumb *b)
 {
 	uint8_t rgb[3 * 256];
 	uint32_t crc = 0xffffffffu, x, y, n;
 
-	for (y = 0; y < b->h; y++) {
-		const uint32_t *row = b->map + y * (b->pitch / 4);
+	for (y = 0; y < b->height; y++) {
+		const uint32_t *row = (uint32_t *)b->map + y * (b->pitch / 4);
 
-		for (x = 0; x < b->w; x += n) {
-			for (n = 0; n < 256 && x + n < b->w; n++) {
+		for (x = 0; x < b->width; x += n) {
+			for (n = 0; n < 256 && x + n < b->width; n++) {
 				rgb[3 * n] = row[x + n] >> 16;
 				rgb[3 * n + 1] = row[x + n] >> 8;
 				rgb[3 * n + 2] = row[x + n];
@@ -147,53 +121,25 @@ static uint32_t screen_crc(const struct buf *b)
 	return ~crc;
 }
 
-static int buf_create(struct buf *b, uint32_t w, uint32_t h, uint32_t format,
-		      int alt)
+/* A dumb buffer of @format showing the test pattern; 0 or an errno. */
+static int buf_create(struct vgu_dumb *b, uint32_t w, uint32_t h,
+		      uint32_t format, int alt)
 {
-	struct drm_mode_create_dumb cd = { .width = w, .height = h, .bpp = 32 };
-	struct drm_mode_map_dumb md = { 0 };
-	uint32_t handles[4] = { 0 }, pitches[4] = { 0 }, offsets[4] = { 0 };
-	uint32_t x, y;
-	int ret;
+	uint32_t *map, x, y;
+	int ret = vgu_dumb_create(fd, w, h, format, b);
 
-	memset(b, 0, sizeof(*b));
-	if (drmIoctl(fd, DRM_IOCTL_MODE_CREATE_DUMB, &cd))
-		return errno;
-	b->handle = cd.handle;
-	b->pitch = cd.pitch;
-	b->size = cd.size;
-	b->w = w;
-	b->h = h;
-	md.handle = cd.handle;
-	if (drmIoctl(fd, DRM_IOCTL_MODE_MAP_DUMB, &md))
-		return errno;
-	b->map = mmap(NULL, cd.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		      md.offset);
-	if (b->map == MAP_FAILED) {
-		b->map = NULL;
-		return errno;
-	}
+	if (ret)
+		return -ret;
+	map = b->map;
 	for (y = 0; y < h; y++)
 		for (x = 0; x < w; x++)
-			b->map[y * (b->pitch / 4) + x] = pattern(x, y, w, h, alt);
-	handles[0] = b->handle;
-	pitches[0] = b->pitch;
-	ret = drmModeAddFB2(fd, w, h, format, handles, pitches, offsets,
-			    &b->fb, 0);
-	return ret ? errno : 0;
+			map[y * (b->pitch / 4) + x] = pattern(x, y, w, h, alt);
+	return 0;
 }
 
-static void buf_destroy(struct buf *b)
+static void buf_destroy(struct vgu_dumb *b)
 {
-	struct drm_mode_destroy_dumb dd = { .handle = b->handle };
-
-	if (b->fb)
-		drmModeRmFB(fd, b->fb);
-	if (b->map)
-		munmap(b->map, b->size);
-	if (b->handle)
-		drmIoctl(fd, DRM_IOCTL_MODE_DESTROY_DUMB, &dd);
-	memset(b, 0, sizeof(*b));
+	vgu_dumb_destroy(fd, b);
 }
 
 /* Standard 1024x768@60 (DMT), for an output that lists no modes. */
@@ -380,7 +326,7 @@ static int modeset(unsigned int mask, char *why, size_t len)
 
 		if (!(mask & (1u << i)))
 			continue;
-		if (!o->fb[0].fb) {
+		if (!o->fb[0].fb_id) {
 			ret = buf_create(&o->fb[0], o->mode.hdisplay,
 					 o->mode.vdisplay, DRM_FORMAT_XRGB8888, 0);
 			if (!ret)
@@ -404,7 +350,7 @@ static int modeset(unsigned int mask, char *why, size_t len)
 		if (add(req, o->conn, DRM_MODE_OBJECT_CONNECTOR, "CRTC_ID", o->crtc) ||
 		    add(req, o->crtc, DRM_MODE_OBJECT_CRTC, "MODE_ID", o->mode_blob) ||
 		    add(req, o->crtc, DRM_MODE_OBJECT_CRTC, "ACTIVE", 1) ||
-		    add(req, o->primary, DRM_MODE_OBJECT_PLANE, "FB_ID", o->fb[0].fb) ||
+		    add(req, o->primary, DRM_MODE_OBJECT_PLANE, "FB_ID", o->fb[0].fb_id) ||
 		    add(req, o->primary, DRM_MODE_OBJECT_PLANE, "CRTC_ID", o->crtc) ||
 		    add(req, o->primary, DRM_MODE_OBJECT_PLANE, "SRC_X", 0) ||
 		    add(req, o->primary, DRM_MODE_OBJECT_PLANE, "SRC_Y", 0) ||
@@ -624,7 +570,7 @@ static int flip_start(struct output *o, int idx, uint32_t extra,
 		return errno;
 	}
 	req = drmModeAtomicAlloc();
-	if (add(req, o->primary, DRM_MODE_OBJECT_PLANE, "FB_ID", o->fb[idx].fb) ||
+	if (add(req, o->primary, DRM_MODE_OBJECT_PLANE, "FB_ID", o->fb[idx].fb_id) ||
 	    add(req, o->primary, DRM_MODE_OBJECT_PLANE, "FB_DAMAGE_CLIPS", blob)) {
 		snprintf(why, len, "primary plane lacks FB_ID or FB_DAMAGE_CLIPS");
 		ret = EINVAL;
@@ -762,7 +708,7 @@ static void test_vsync_flip_busy(struct output *o)
 		return;
 	}
 	req = drmModeAtomicAlloc();
-	if (add(req, o->primary, DRM_MODE_OBJECT_PLANE, "FB_ID", o->fb[1].fb))
+	if (add(req, o->primary, DRM_MODE_OBJECT_PLANE, "FB_ID", o->fb[1].fb_id))
 		ret = -1;
 	else
 		ret = commit(req, 0, NULL);
@@ -862,10 +808,10 @@ static void test_flip(void)
 	/* The pattern now on screen (fb[0], after an even number of flips). */
 	crc = screen_crc(&o->fb[0]);
 	printf("INFO kms/pattern crc32 %08x of RGB %ux%u output 0\n", crc,
-	       o->fb[0].w, o->fb[0].h);
+	       o->fb[0].width, o->fb[0].height);
 	fflush(stdout);
 	if (!ret)
-		request_screendump(crc, o->fb[0].w, o->fb[0].h);
+		request_screendump(crc, o->fb[0].width, o->fb[0].height);
 }
 
 /* How many of our emulated-vblank timers are queued, or -1. */
@@ -899,7 +845,7 @@ static void test_vblank_stops(void)
 	}
 	/* vblank_disable_immediate: gone within a frame or two. */
 	for (tries = 0; tries < 20 && n; tries++) {
-		sleep_ms(25);
+		vgu_sleep_ms(25);
 		n = vblank_timers_queued();
 	}
 	check("vblank-timer-stops", n == 0,
@@ -943,7 +889,7 @@ static void test_vblank(void)
 static void test_cursor(void)
 {
 	struct output *o = &outs[0];
-	struct buf cur = { 0 }, small = { 0 };
+	struct vgu_dumb cur = { 0 }, small = { 0 };
 	drmModeAtomicReqPtr req;
 	int i, ret, moves_ok;
 
@@ -1000,7 +946,7 @@ static void test_cursor(void)
 	/* Hotspot (0, 0), where the plane has the properties. */
 	add(req, o->cursor, DRM_MODE_OBJECT_PLANE, "HOTSPOT_X", 0);
 	add(req, o->cursor, DRM_MODE_OBJECT_PLANE, "HOTSPOT_Y", 0);
-	ret = CURSOR_PROPS(req, cur.fb, 64, 10, 10) ? EINVAL : commit(req, 0, NULL);
+	ret = CURSOR_PROPS(req, cur.fb_id, 64, 10, 10) ? EINVAL : commit(req, 0, NULL);
 	drmModeAtomicFree(req);
 	check("cursor-atomic", !ret, "atomic commit: %s", ename(ret));
 
@@ -1030,7 +976,7 @@ static void test_cursor(void)
 		fail("cursor-atomic-32x32", "32x32 buffer: %s", ename(ret));
 	} else {
 		req = drmModeAtomicAlloc();
-		ret = CURSOR_PROPS(req, small.fb, 32, 10, 10) ? -1 :
+		ret = CURSOR_PROPS(req, small.fb_id, 32, 10, 10) ? -1 :
 		      commit(req, 0, NULL);
 		drmModeAtomicFree(req);
 		check("cursor-atomic-32x32", ret == EINVAL,
@@ -1066,14 +1012,14 @@ int main(void)
 {
 	int i;
 
-	fd = open_card_of("virtio_gpu");
+	fd = open_card_of(VGU_DRIVER);
 	if (fd < 0) {
 		fail("open", "no virtio_gpu card node");
-		return vgpu_exit();
+		return test_exit();
 	}
 	if (drmSetMaster(fd) && !drmIsMaster(fd)) {
 		skip_all(0, "cannot become DRM master: %s", strerror(errno));
-		return vgpu_exit();
+		return test_exit();
 	}
 	drmSetClientCap(fd, DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1);
 	atomic = !drmSetClientCap(fd, DRM_CLIENT_CAP_ATOMIC, 1);
@@ -1087,12 +1033,12 @@ int main(void)
 	res = drmModeGetResources(fd);
 	if (!res) {
 		fail("resources", "drmModeGetResources: %s", strerror(errno));
-		return vgpu_exit();
+		return test_exit();
 	}
 	test_connectors();
 	if (!atomic) {
 		skip_all(3, "%s", "no atomic modesetting");
-		return vgpu_exit();
+		return test_exit();
 	}
 	test_modeset();
 	test_bogus_modes();
@@ -1109,5 +1055,5 @@ int main(void)
 	drmModeFreeResources(res);
 	drmDropMaster(fd);
 	close(fd);
-	return vgpu_exit();
+	return test_exit();
 }

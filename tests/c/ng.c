@@ -20,32 +20,16 @@
 
 #include "virtgpu_drm.h"
 #include "virtgpu_ng_drm.h"
-#include "vgpu_drm.h"
-#include "vgpu_test.h"
+#include "vgu_test.h"
 
 #define BAD_PTR		8ull
 #define BAD_HANDLE	0x7fffffffu
 #define PAGE		4096u
 #define SEC		1000000000ll
 
-static struct features ft;
+static struct vgu_features ft;
 static const char *no_3d = "host has no 3D (3D_FEATURES == 0)";
 static const uint32_t nop = 0;	/* VIRGL_CMD0(VIRGL_CCMD_NOP, 0, 0) */
-
-static void expect(const char *name, int got, int want)
-{
-	check(name, got == want, "expected %s, got %s", ename(want), ename(got));
-}
-
-static void skip_list(const char *const *names, size_t n, const char *why)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		skip(names[i], "%s", why);
-}
-
-#define SKIP_ALL(list, why) skip_list(list, sizeof(list) / sizeof(list[0]), why)
 
 /* --------------------------------------------------------------- GETPARAM */
 
@@ -173,7 +157,7 @@ static void test_submit_invalid(int fd)
 	s.stride = sizeof(wide);
 	expect("submit-stride-nonzero-tail", submit(fd, &s), EINVAL);
 	s = submit_args(e, 1);
-	s.timeout_ns = now_ns() + SEC;
+	s.timeout_ns = vgu_now_ns() + SEC;
 	expect("submit-timeout-without-wait", submit(fd, &s), EINVAL);
 	s = submit_args((void *)(uintptr_t)BAD_PTR, 1);
 	expect("submit-entries-bad-pointer", submit(fd, &s), EFAULT);
@@ -255,7 +239,7 @@ static void test_submit_valid(int fd)
 	e[7].flags = VIRTGPU_EXECBUF_FENCE_FD_OUT;
 	s = submit_args(e, 8);
 	s.flags = VIRTGPU_NG_SUBMIT_WAIT;
-	s.timeout_ns = now_ns() + 30 * SEC;
+	s.timeout_ns = vgu_now_ns() + 30 * SEC;
 	ret = submit(fd, &s);
 	/* Returned from the wait: the last fence must have signalled. */
 	check("submit-batch-wait", !ret && s.queued == 8 && e[7].fence_fd >= 0 &&
@@ -286,7 +270,7 @@ static void test_submit_valid(int fd)
 	      "%s, queued %u", ename(ret), s.queued);
 	/* Nothing left to queue: it waits for the file's last SUBMIT. */
 	s.flags = VIRTGPU_NG_SUBMIT_WAIT;
-	s.timeout_ns = now_ns() + 30 * SEC;
+	s.timeout_ns = vgu_now_ns() + 30 * SEC;
 	ret = submit(fd, &s);
 	check("submit-restart-waits", !ret && s.queued == 2, "%s, queued %u",
 	      ename(ret), s.queued);
@@ -308,7 +292,7 @@ static void test_submit_valid(int fd)
 	e[1].in_syncobjs = (uintptr_t)&in;
 	s = submit_args(e, 2);
 	s.flags = VIRTGPU_NG_SUBMIT_WAIT;
-	s.timeout_ns = now_ns() + 30 * SEC;
+	s.timeout_ns = vgu_now_ns() + 30 * SEC;
 	ret = submit(fd, &s);
 	check("submit-syncobj-from-earlier-entry", !ret && s.queued == 2,
 	      "%s, queued %u", ename(ret), s.queued);
@@ -539,16 +523,16 @@ static void test_host_blobs(int fd)
 	host_buffer_cmd(cmd, 12);
 	b.blob_id = 12;
 	b.blob_hints = DRM_VIRTGPU_BLOB_FLAG_HINT_DEFER_MAPPING;
-	maps = vgpu_stat("cmd_resource_map_blob");
+	maps = vgu_stat("cmd_resource_map_blob");
 	ret = xioctl(fd, DRM_IOCTL_VIRTGPU_NG_BLOB_CREATE, &b);
 	check("blob-create-host-deferred",
 	      !ret && b.offset && b.map_info == VIRTGPU_NG_MAP_NONE &&
-	      vgpu_stat("cmd_resource_map_blob") == maps &&
+	      vgu_stat("cmd_resource_map_blob") == maps &&
 	      host_map_works(fd, b.offset) &&
-	      vgpu_stat("cmd_resource_map_blob") == maps + 1,
+	      vgu_stat("cmd_resource_map_blob") == maps + 1,
 	      "%s, offset 0x%llx, map_info %u, MAP_BLOBs %lld", ename(ret),
 	      (unsigned long long)b.offset, b.map_info,
-	      vgpu_stat("cmd_resource_map_blob") - maps);
+	      vgu_stat("cmd_resource_map_blob") - maps);
 	if (!ret)
 		close_handle(fd, b.bo_handle);
 
@@ -561,16 +545,16 @@ static void test_host_blobs(int fd)
 		.cmd = (uintptr_t)cmd, .cmd_size = sizeof(cmd),
 		.blob_hints = DRM_VIRTGPU_BLOB_FLAG_HINT_DEFER_MAPPING,
 	};
-	maps = vgpu_stat("cmd_resource_map_blob");
+	maps = vgu_stat("cmd_resource_map_blob");
 	ret = xioctl(fd, DRM_IOCTL_VIRTGPU_RESOURCE_CREATE_BLOB, &ob);
 	m = (struct drm_virtgpu_map){ .handle = ob.bo_handle };
 	if (!ret)
 		ret = xioctl(fd, DRM_IOCTL_VIRTGPU_MAP, &m);
 	check("blob-hints-defer-host",
 	      !ret && host_map_works(fd, m.offset) &&
-	      vgpu_stat("cmd_resource_map_blob") == maps + 1,
+	      vgu_stat("cmd_resource_map_blob") == maps + 1,
 	      "%s, MAP_BLOBs %lld", ename(ret),
-	      vgpu_stat("cmd_resource_map_blob") - maps);
+	      vgu_stat("cmd_resource_map_blob") - maps);
 	if (ob.bo_handle)
 		close_handle(fd, ob.bo_handle);
 }
@@ -619,13 +603,13 @@ static void readback(int fd, uint32_t bo, uint32_t size)
 	/* The host reads the backing when it gets to the copy: wait for it. */
 	t = xfer_base(bo, size);
 	t.flags |= VIRTGPU_NG_TRANSFER_WAIT;
-	t.timeout_ns = now_ns() + 30 * SEC;
+	t.timeout_ns = vgu_now_ns() + 30 * SEC;
 	ret = xfer(fd, &t);
 	if (!ret) {
 		memset((void *)p, 0, size);
 		t = xfer_base(bo, size);
 		t.flags = VIRTGPU_NG_TRANSFER_FROM_HOST | VIRTGPU_NG_TRANSFER_WAIT;
-		t.timeout_ns = now_ns() + 30 * SEC;
+		t.timeout_ns = vgu_now_ns() + 30 * SEC;
 		ret = xfer(fd, &t);
 	}
 	for (i = 0; !ret && i < size / 4; i++)
@@ -670,7 +654,7 @@ static void test_transfer(int fd)
 		t.pad = 1;
 		expect("transfer-pad", xfer(fd, &t), EINVAL);
 		t = xfer_base(bo, w);
-		t.timeout_ns = now_ns() + SEC;
+		t.timeout_ns = vgu_now_ns() + SEC;
 		expect("transfer-timeout-without-wait", xfer(fd, &t), EINVAL);
 		t = xfer_base(BAD_HANDLE, w);
 		expect("transfer-unknown-handle", xfer(fd, &t), ENOENT);
@@ -684,7 +668,7 @@ static void test_transfer(int fd)
 
 		t = xfer_base(bo, w);
 		t.flags |= VIRTGPU_NG_TRANSFER_WAIT;
-		t.timeout_ns = now_ns() + 30 * SEC;
+		t.timeout_ns = vgu_now_ns() + 30 * SEC;
 		expect("transfer-to-host-wait", xfer(fd, &t), 0);
 		t = xfer_base(bo, w);
 		t.flags |= VIRTGPU_NG_TRANSFER_WAIT;
@@ -710,7 +694,7 @@ int main(void)
 	fd = open_render();
 	if (fd < 0) {
 		fail("open", "no virtio_gpu render node");
-		return vgpu_exit();
+		return test_exit();
 	}
 	if (getparam(fd, VIRTGPU_NG_PARAM_TRANSFER, &v)) {
 		const char *why = "driver has no virtio-gpu-ng uAPI (GETPARAM 0x102 fails)";
@@ -721,7 +705,7 @@ int main(void)
 		SKIP_ALL(host_tests, why);
 		SKIP_ALL(xfer_tests, why);
 		close(fd);
-		return vgpu_exit();
+		return test_exit();
 	}
 	probe_features(fd, &ft);
 	test_getparam(fd);
@@ -730,5 +714,5 @@ int main(void)
 	test_host_blobs(fd);
 	test_transfer(fd);
 	close(fd);
-	return vgpu_exit();
+	return test_exit();
 }

@@ -30,8 +30,7 @@
 #include <xf86drmMode.h>
 #include <drm_fourcc.h>
 
-#include "vgpu_drm.h"
-#include "vgpu_test.h"
+#include "vgu_test.h"
 
 /* Frames flipped as fast as they come, then one held for the host. */
 #define RUN_FRAMES	12
@@ -239,7 +238,7 @@ static void request_check(unsigned int idx, uint32_t rgb)
 		printf("# /dev/console: %s\n", strerror(errno));
 	tcdrain(con);
 	close(con);
-	sleep_ms(HOLD_MS);
+	vgu_sleep_ms(HOLD_MS);
 }
 
 /*
@@ -301,20 +300,20 @@ int main(void)
 	unsigned int c, i, frame = 0;
 	int ok = 1;
 
-	k.fd = open_card_of("virtio_gpu");
+	k.fd = open_card_of(VGU_DRIVER);
 	if (k.fd < 0) {
 		fail("open", "no virtio_gpu card node");
-		return vgpu_exit();
+		return test_exit();
 	}
 	if (drmSetMaster(k.fd) && !drmIsMaster(k.fd)) {
 		skip("frames", "cannot become DRM master: %s", strerror(errno));
-		return vgpu_exit();
+		return test_exit();
 	}
 	if (!find_output(&k, why, sizeof(why)) ||
 	    !gl_init(&g, &k, why, sizeof(why))) {
 		skip("frames", "%s", why);
 		gl_fini(&g);
-		return vgpu_exit();
+		return test_exit();
 	}
 	renderer = (const char *)glGetString(GL_RENDERER);
 	printf("# GL renderer: %s\n", renderer ? renderer : "(none)");
@@ -322,7 +321,7 @@ int main(void)
 		skip("frames", "GL renders with %s, not virgl through the driver",
 		     renderer ? renderer : "nothing");
 		gl_fini(&g);
-		return vgpu_exit();
+		return test_exit();
 	}
 
 	for (c = 0; c < CHECKS && ok; c++) {
@@ -339,5 +338,5 @@ int main(void)
 	gl_fini(&g);
 	drmDropMaster(k.fd);
 	close(k.fd);
-	return vgpu_exit();
+	return test_exit();
 }

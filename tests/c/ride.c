@@ -25,8 +25,7 @@
 #include <unistd.h>
 
 #include "virtgpu_drm.h"
-#include "vgpu_drm.h"
-#include "vgpu_test.h"
+#include "vgu_test.h"
 
 #define SIZE		(64u << 10)	/* every buffer, in bytes */
 #define WORDS		(SIZE / 4)
@@ -161,7 +160,7 @@ static char param0(const char *name)
 /* Why this driver or host cannot show riding, or NULL. */
 static const char *no_riding(void)
 {
-	if (vgpu_stat("riders") < 0)
+	if (vgu_stat("riders") < 0)
 		return "driver has no riders counter (not ours, or no debugfs)";
 	if (param0("merge_submits") == 'N')
 		return "riding is off (merge_submits=N)";
@@ -176,7 +175,7 @@ static void run(int fd)
 	struct buf src1 = { 0 }, src2 = { 0 }, dst = { 0 };
 	struct drm_syncobj_wait sw = { 0 };
 	unsigned int n = 0, i, created = 0;
-	long long riders0 = vgpu_stat("riders"), riders1;
+	long long riders0 = vgu_stat("riders"), riders1;
 	const char *why = no_riding();
 	uint32_t c;
 	int ret;
@@ -246,12 +245,12 @@ static void run(int fd)
 
 	sw.handles = (uintptr_t)syncobjs;
 	sw.count_handles = n;
-	sw.timeout_nsec = now_ns() + 10ll * 1000000000ll;
+	sw.timeout_nsec = vgu_now_ns() + 10ll * 1000000000ll;
 	sw.flags = DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL;
 	ret = n ? xioctl(fd, DRM_IOCTL_SYNCOBJ_WAIT, &sw) : EINVAL;
 	check("fences", !ret, "SYNCOBJ_WAIT for all %u: %s", n, ename(ret));
 
-	riders1 = vgpu_stat("riders");
+	riders1 = vgu_stat("riders");
 	if (why)
 		skip("riders", "%s", why);
 	else
@@ -274,12 +273,12 @@ out:
 
 int main(void)
 {
-	struct features ft;
+	struct vgu_features ft;
 	int fd = open_render();
 
 	if (fd < 0) {
 		fail("open", "no virtio_gpu render node");
-		return vgpu_exit();
+		return test_exit();
 	}
 	probe_features(fd, &ft);
 	if (!ft.virgl)
@@ -287,5 +286,5 @@ int main(void)
 	else
 		run(fd);
 	close(fd);
-	return vgpu_exit();
+	return test_exit();
 }

@@ -25,8 +25,7 @@
 #include <unistd.h>
 
 #include "virtgpu_drm.h"
-#include "vgpu_drm.h"
-#include "vgpu_test.h"
+#include "vgu_test.h"
 
 #define UUIDS_GLOB	"/sys/kernel/debug/dri/*/virtio-gpu-uuids"
 #define BLOB_SIZE	(64u << 10)
@@ -81,7 +80,7 @@ static int uuid_settled(uint32_t res, char state[16], char uuid[40])
 		ret = uuid_line(res, state, uuid);
 		if (ret <= 0 || strcmp(state, "pending"))
 			return ret;
-		sleep_ms(10);
+		vgu_sleep_ms(10);
 	}
 	return ret;
 }
@@ -158,7 +157,7 @@ static void attach_vgem(int dmabuf)
 	vgem_close(vgem, loaded);
 }
 
-static void run(int fd, const struct features *ft, int cross)
+static void run(int fd, const struct vgu_features *ft, int cross)
 {
 	uint32_t d1 = 0, d2 = 0, b1 = 0, b2 = 0, r1, r2, rb1 = 0, rb2 = 0;
 	char s1[16], s2[16], u1[40], u2[40];
@@ -251,7 +250,7 @@ static void run(int fd, const struct features *ft, int cross)
 		      (rb1 && uuid_line(rb1, s1, u1) == 1);
 		if (!ret)
 			break;
-		sleep_ms(10);
+		vgu_sleep_ms(10);
 	}
 	check("released", !ret, "%d objects still listed 3 s after the close",
 	      ret);
@@ -271,12 +270,12 @@ int main(void)
 		.blob_flags = VIRTGPU_BLOB_FLAG_USE_CROSS_DEVICE,
 		.size = BLOB_SIZE,
 	};
-	struct features ft;
-	int fd = open_card_of("virtio_gpu"), cross = 0, ret;
+	struct vgu_features ft;
+	int fd = open_card_of(VGU_DRIVER), cross = 0, ret;
 
 	if (fd < 0) {
 		fail("param", "no virtio_gpu card node");
-		return vgpu_exit();
+		return test_exit();
 	}
 	probe_features(fd, &ft);
 	ret = getparam(fd, VIRTGPU_PARAM_CROSS_DEVICE, &cross);
@@ -297,5 +296,5 @@ int main(void)
 	}
 	run(fd, &ft, cross);
 	close(fd);
-	return vgpu_exit();
+	return test_exit();
 }

@@ -17,55 +17,21 @@
 #include <xf86drmMode.h>
 #include <drm_fourcc.h>
 
-#include "vgpu_drm.h"
-#include "vgpu_test.h"
-
-#define STATS	"/sys/kernel/debug/dri/0/virtio-gpu-stats"
-#define MAX_STATS	64
+#include "vgu_test.h"
 
 static const char *const tests[] = {
 	"resource-create-2d", "resource-attach-backing", "transfer-to-host-2d",
 	"resource-flush", "notify", "notify-batched", "completed",
 };
 
-struct stats {
-	int n;
-	char name[MAX_STATS][40];
-	long long val[MAX_STATS];
-};
-
 static int fd;
-
-static int read_stats(struct stats *s)
-{
-	char line[128];
-	FILE *f = fopen(STATS, "r");
-
-	if (!f)
-		return -1;
-	s->n = 0;
-	while (s->n < MAX_STATS && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%39s %lld", s->name[s->n], &s->val[s->n]) == 2)
-			s->n++;
-	fclose(f);
-	return 0;
-}
-
-static long long stat_get(const struct stats *s, const char *name)
-{
-	int i;
-
-	for (i = 0; i < s->n; i++)
-		if (!strcmp(s->name[i], name))
-			return s->val[i];
-	return -1;
-}
+static char stats[256];
 
 /* Commands sent: the sum of every cmd_* counter. */
-static long long commands(const struct stats *s)
+static long long commands(const struct vgu_stats *s)
 {
 	long long sum = 0;
-	int i;
+	unsigned int i;
 
 	for (i = 0; i < s->n; i++)
 		if (!strncmp(s->name[i], "cmd_", 4))
@@ -76,11 +42,7 @@ static long long commands(const struct stats *s)
 static int add(drmModeAtomicReqPtr req, uint32_t obj, uint32_t type,
 	       const char *name, uint64_t val)
 {
-	uint32_t id = vgpu_prop_id(fd, obj, type, name);
-
-	if (!id)
-		return -1;
-	return drmModeAtomicAddProperty(req, obj, id, val) < 0 ? -1 : 0;
+	return atomic_add(fd, req, obj, type, name, val);
 }
 
 static void skip_all(const char *fmt, const char *arg)
@@ -150,53 +112,53 @@ int main(void)
 	struct drm_mode_rect clip;
 	drmModeModeInfo mode;
 	drmModeAtomicReqPtr req;
-	struct stats s;
+	struct vgu_stats s;
 	long long sent, done, inflight;
 	uint32_t *map;
 	int i, ret;
-	FILE *f;
 
-	if (access(STATS, F_OK)) {
-		skip_all("%s", "no " STATS " (not our driver, or no debugfs)");
-		return vgpu_exit();
+	if (vgu_stats_path(stats, sizeof(stats))) {
+		skip_all("%s", "no virtio-gpu-stats in debugfs (not our driver, or no debugfs)");
+		return test_exit();
 	}
 	fd = open("/dev/dri/card0", O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		fail("open", "/dev/dri/card0: %s", strerror(errno));
-		return vgpu_exit();
+		return test_exit();
 	}
 	if (drmSetMaster(fd) && !drmIsMaster(fd)) {
 		skip_all("cannot become DRM master: %s", strerror(errno));
-		return vgpu_exit();
+		return test_exit();
 	}
 	drmSetClientCap(fd, DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1);
 	if (drmSetClientCap(fd, DRM_CLIENT_CAP_ATOMIC, 1)) {
 		skip_all("%s", "no atomic modesetting");
-		return vgpu_exit();
+		return test_exit();
 	}
 	if (!find_output(&conn, &crtc, &plane, &mode)) {
 		fail("setup", "no connector with modes, CRTC or primary plane");
-		return vgpu_exit();
+		return test_exit();
 	}
 	if (drmModeCreatePropertyBlob(fd, &mode, sizeof(mode), &mode_blob)) {
 		fail("setup", "mode blob: %s", strerror(errno));
-		return vgpu_exit();
+		return test_exit();
 	}
 
 	/* Start from a quiet device: nothing of earlier work in flight. */
 	for (i = 0; i < 200; i++) {
-		if (read_stats(&s)) {
-			fail("setup", "read %s: %s", STATS, strerror(errno));
-			return vgpu_exit();
+		ret = vgu_stats_read(stats, &s);
+		if (ret) {
+			fail("setup", "read %s: %s", stats, strerror(-ret));
+			return test_exit();
 		}
-		if (!stat_get(&s, "inflight_ctrl") && !stat_get(&s, "inflight_cursor"))
+		if (!vgu_stats_get(&s, "inflight_ctrl") && !vgu_stats_get(&s, "inflight_cursor"))
 			break;
-		sleep_ms(10);
+		vgu_sleep_ms(10);
 	}
-	f = fopen(STATS, "w");
-	if (!f || fputs("0", f) < 0 || fclose(f)) {
-		fail("setup", "reset %s: %s", STATS, strerror(errno));
-		return vgpu_exit();
+	ret = vgu_stats_reset(stats);
+	if (ret) {
+		fail("setup", "reset %s: %s", stats, strerror(-ret));
+		return test_exit();
 	}
 
 	cd.width = mode.hdisplay;
@@ -204,18 +166,18 @@ int main(void)
 	if (drmIoctl(fd, DRM_IOCTL_MODE_CREATE_DUMB, &cd)) {
 		fail("setup", "dumb %ux%u: %s", cd.width, cd.height,
 		     strerror(errno));
-		return vgpu_exit();
+		return test_exit();
 	}
 	md.handle = dd.handle = cd.handle;
 	if (drmIoctl(fd, DRM_IOCTL_MODE_MAP_DUMB, &md)) {
 		fail("setup", "map dumb: %s", strerror(errno));
-		return vgpu_exit();
+		return test_exit();
 	}
 	map = mmap(NULL, cd.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
 		   md.offset);
 	if (map == MAP_FAILED) {
 		fail("setup", "mmap dumb: %s", strerror(errno));
-		return vgpu_exit();
+		return test_exit();
 	}
 	for (i = 0; i < (int)(cd.size / 4); i++)
 		map[i] = 0xff000000u | (i * 2654435761u >> 8);
@@ -224,12 +186,12 @@ int main(void)
 	if (drmModeAddFB2(fd, cd.width, cd.height, DRM_FORMAT_XRGB8888, handles,
 			  pitches, offsets, &fb, 0)) {
 		fail("setup", "AddFB2: %s", strerror(errno));
-		return vgpu_exit();
+		return test_exit();
 	}
 	clip = (struct drm_mode_rect){ 0, 0, cd.width, cd.height };
 	if (drmModeCreatePropertyBlob(fd, &clip, sizeof(clip), &clip_blob)) {
 		fail("setup", "damage blob: %s", strerror(errno));
-		return vgpu_exit();
+		return test_exit();
 	}
 
 	req = drmModeAtomicAlloc();
@@ -263,41 +225,41 @@ int main(void)
 	 * so completions can exceed the commands counted since the reset.
 	 */
 	for (i = 0; i < 200; i++) {
-		if (read_stats(&s))
+		if (vgu_stats_read(stats, &s))
 			break;
-		if (stat_get(&s, "completed") >= commands(&s) &&
-		    !stat_get(&s, "inflight_ctrl") &&
-		    !stat_get(&s, "inflight_cursor"))
+		if (vgu_stats_get(&s, "completed") >= commands(&s) &&
+		    !vgu_stats_get(&s, "inflight_ctrl") &&
+		    !vgu_stats_get(&s, "inflight_cursor"))
 			break;
-		sleep_ms(10);
+		vgu_sleep_ms(10);
 	}
 	sent = commands(&s);
-	done = stat_get(&s, "completed");
-	inflight = stat_get(&s, "inflight_ctrl") +
-		   stat_get(&s, "inflight_cursor");
+	done = vgu_stats_get(&s, "completed");
+	inflight = vgu_stats_get(&s, "inflight_ctrl") +
+		   vgu_stats_get(&s, "inflight_cursor");
 	printf("# after one commit:");
-	for (i = 0; i < s.n; i++)
+	for (i = 0; i < (int)s.n; i++)
 		if (s.val[i])
 			printf(" %s=%lld", s.name[i], s.val[i]);
 	printf("\n");
 
-	check("resource-create-2d", stat_get(&s, "cmd_resource_create_2d") == 1,
+	check("resource-create-2d", vgu_stats_get(&s, "cmd_resource_create_2d") == 1,
 	      "cmd_resource_create_2d = %lld, want 1",
-	      stat_get(&s, "cmd_resource_create_2d"));
+	      vgu_stats_get(&s, "cmd_resource_create_2d"));
 	check("resource-attach-backing",
-	      stat_get(&s, "cmd_resource_attach_backing") == 1,
+	      vgu_stats_get(&s, "cmd_resource_attach_backing") == 1,
 	      "cmd_resource_attach_backing = %lld, want 1",
-	      stat_get(&s, "cmd_resource_attach_backing"));
-	check("transfer-to-host-2d", stat_get(&s, "cmd_transfer_to_host_2d") >= 1,
+	      vgu_stats_get(&s, "cmd_resource_attach_backing"));
+	check("transfer-to-host-2d", vgu_stats_get(&s, "cmd_transfer_to_host_2d") >= 1,
 	      "cmd_transfer_to_host_2d = %lld, want >= 1",
-	      stat_get(&s, "cmd_transfer_to_host_2d"));
-	check("resource-flush", stat_get(&s, "cmd_resource_flush") >= 1,
+	      vgu_stats_get(&s, "cmd_transfer_to_host_2d"));
+	check("resource-flush", vgu_stats_get(&s, "cmd_resource_flush") >= 1,
 	      "cmd_resource_flush = %lld, want >= 1",
-	      stat_get(&s, "cmd_resource_flush"));
-	check("notify", stat_get(&s, "notify") >= 1, "notify = %lld, want >= 1",
-	      stat_get(&s, "notify"));
-	check("notify-batched", stat_get(&s, "notify") <= sent,
-	      "notify = %lld > %lld commands", stat_get(&s, "notify"), sent);
+	      vgu_stats_get(&s, "cmd_resource_flush"));
+	check("notify", vgu_stats_get(&s, "notify") >= 1, "notify = %lld, want >= 1",
+	      vgu_stats_get(&s, "notify"));
+	check("notify-batched", vgu_stats_get(&s, "notify") <= sent,
+	      "notify = %lld > %lld commands", vgu_stats_get(&s, "notify"), sent);
 	check("completed", done >= sent && !inflight,
 	      "completed = %lld, commands sent = %lld, in flight %lld (after 2 s)",
 	      done, sent, inflight);
@@ -309,5 +271,5 @@ int main(void)
 	drmModeDestroyPropertyBlob(fd, mode_blob);
 	drmDropMaster(fd);
 	close(fd);
-	return vgpu_exit();
+	return test_exit();
 }

@@ -31,14 +31,13 @@
 #include <xf86drm.h>
 
 #include "virtgpu_drm.h"
-#include "vgpu_drm.h"
-#include "vgpu_test.h"
+#include "vgu_test.h"
 
 #define NOP_CMD		0u	/* VIRGL_CMD0(VIRGL_CCMD_NOP, 0, 0) */
 #define WAIT_MS		20000	/* every wait: generous, for TCG */
 #define PARAM_DELAY	"/sys/module/virtio_gpu/parameters/notify_delay_us"
 
-static struct features ft;
+static struct vgu_features ft;
 static const uint32_t nop_stream[1] = { NOP_CMD };
 
 /* ------------------------------------------------------------- the work */
@@ -139,14 +138,14 @@ static int wait_fence_fd(int fd, int ms)
  * own WAIT gives up with EBUSY after 15 s). */
 static int wait_bo(struct client *c, int ms)
 {
-	int64_t end = now_ns() + (int64_t)ms * 1000000ll;
+	int64_t end = vgu_now_ns() + (int64_t)ms * 1000000ll;
 	struct drm_virtgpu_3d_wait w;
 	int ret;
 
 	do {
 		w = (struct drm_virtgpu_3d_wait){ .handle = c->bo };
 		ret = xioctl(c->fd, DRM_IOCTL_VIRTGPU_WAIT, &w);
-	} while (ret == EBUSY && now_ns() < end);
+	} while (ret == EBUSY && vgu_now_ns() < end);
 	return ret == EBUSY ? ETIME : ret;
 }
 
@@ -316,7 +315,7 @@ static void test_rings(void)
 		}
 	}
 	ret = drmSyncobjWait(fd, sync, NUM_RINGS,
-			     now_ns() + (int64_t)WAIT_MS * 1000000ll,
+			     vgu_now_ns() + (int64_t)WAIT_MS * 1000000ll,
 			     DRM_SYNCOBJ_WAIT_FLAGS_WAIT_ALL, NULL) ? errno : 0;
 	if (!ret) {
 		pass(name);
@@ -327,7 +326,7 @@ static void test_rings(void)
 
 		for (i = 0; i < NUM_RINGS; i++)
 			if (drmSyncobjWait(fd, &sync[i], 1,
-					   now_ns() + 100000000ll, 0, NULL))
+					   vgu_now_ns() + 100000000ll, 0, NULL))
 				len += snprintf(stuck + len, sizeof(stuck) - len,
 						" %d", i);
 		rings_stuck = 1;
@@ -400,7 +399,7 @@ static void test_wait_without_kick(struct client *c)
 			goto out;
 		}
 		ret = drmSyncobjWait(c->fd, &sync, 1,
-				     now_ns() + (int64_t)WAIT_MS * 1000000ll,
+				     vgu_now_ns() + (int64_t)WAIT_MS * 1000000ll,
 				     0, NULL) ? errno : 0;
 		check(name, !ret, "drmSyncobjWait: %s within %d s", ename(ret),
 		      WAIT_MS / 1000);
@@ -457,11 +456,11 @@ static void test_ring_full(struct client *c)
 {
 	const char *name = "ring-full";
 	char old_delay[32] = "", old_batch[32] = "";
-	long long rf0 = vgpu_stat("ring_full"), rf1, rf2;
+	long long rf0 = vgu_stat("ring_full"), rf1, rf2;
 	int ret, at, stretched = 0;
 
 	ret = full_burst(c, &at);
-	rf1 = vgpu_stat("ring_full");
+	rf1 = vgu_stat("ring_full");
 	if (ret) {
 		fail(name, "default policy: %s %d: %s", at < 0 ? "wait on" :
 		     "submission", at < 0 ? FULL_SUBMITS - 1 : at, ename(ret));
@@ -478,7 +477,7 @@ static void test_ring_full(struct client *c)
 		printf("# could not restore notify_delay_us=%s\n", old_delay);
 	if (old_batch[0] && write_param(PARAM_BATCH, old_batch))
 		printf("# could not restore notify_batch=%s\n", old_batch);
-	rf2 = vgpu_stat("ring_full");
+	rf2 = vgu_stat("ring_full");
 	if (rf0 >= 0 && rf2 >= 0)
 		printf("INFO stress/ring_full %lld (default policy %lld, batch only on a full ring %lld)\n",
 		       rf2 - rf0, rf1 - rf0, rf2 - rf1);
@@ -545,7 +544,7 @@ static void test_client_killed(struct client *c)
 	} while (n < 0 && errno == EINTR);
 	close(pfd[0]);
 	if (n == 1)
-		sleep_ms(100);
+		vgu_sleep_ms(100);
 	kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
@@ -567,17 +566,17 @@ static void test_client_killed(struct client *c)
 static void test_queues_drain(void)
 {
 	const char *name = "queues-drain";
-	int64_t end = now_ns() + 5000000000ll;
+	int64_t end = vgu_now_ns() + 5000000000ll;
 	long long inflight;
 
-	if (vgpu_stat("inflight_ctrl") < 0) {
+	if (vgu_stat("inflight_ctrl") < 0) {
 		skip(name, "no virtio-gpu-stats (not our driver)");
 		return;
 	}
-	while ((inflight = vgpu_stat("inflight_ctrl")) > 0 && now_ns() < end)
-		sleep_ms(50);
+	while ((inflight = vgu_stat("inflight_ctrl")) > 0 && vgu_now_ns() < end)
+		vgu_sleep_ms(50);
 	printf("INFO stress/notify %lld completed %lld ring_full %lld\n",
-	       vgpu_stat("notify"), vgpu_stat("completed"), vgpu_stat("ring_full"));
+	       vgu_stat("notify"), vgu_stat("completed"), vgu_stat("ring_full"));
 	check(name, inflight == 0, "inflight_ctrl still %lld after 5 s%s",
 	      inflight, rings_stuck ?
 	      " (rings-interleaved left commands unanswered)" : "");
@@ -587,7 +586,7 @@ static void test_queues_drain(void)
 
 static int hold_and_submit(int seconds)
 {
-	int64_t end = now_ns() + (int64_t)seconds * 1000000000ll;
+	int64_t end = vgu_now_ns() + (int64_t)seconds * 1000000000ll;
 	struct client c;
 	long n = 0;
 	int ret;
@@ -601,7 +600,7 @@ static int hold_and_submit(int seconds)
 		printf("SETUP-FAILED host has 3D: this mode submits 2D work\n");
 		return 1;
 	}
-	while (now_ns() < end) {
+	while (vgu_now_ns() < end) {
 		ret = submit(&c, NULL, 0, -1);
 		/* Bound the backlog: wait now and then, not every time. */
 		if (!ret && ++n % 200 == 0)
@@ -625,7 +624,7 @@ static int dumb(void)
 {
 	struct drm_mode_create_dumb cd = { .width = 64, .height = 64, .bpp = 32 };
 	struct drm_mode_destroy_dumb dd;
-	int fd = open_node("/dev/dri/card%d", 0, 15), ret;
+	int fd = open_card_of(VGU_DRIVER), ret;
 
 	if (fd < 0) {
 		printf("no virtio_gpu primary node\n");
@@ -665,12 +664,12 @@ int main(int argc, char **argv)
 
 	if (fd < 0) {
 		fail("open", "no virtio_gpu render node");
-		return vgpu_exit();
+		return test_exit();
 	}
 	ret = client_setup(&c, fd);
 	if (ret) {
 		fail("setup", "cannot create a resource: %s", ename(ret));
-		return vgpu_exit();
+		return test_exit();
 	}
 
 	test_threads();
@@ -681,5 +680,5 @@ int main(int argc, char **argv)
 	test_queues_drain();
 
 	client_close(&c);
-	return vgpu_exit();
+	return test_exit();
 }

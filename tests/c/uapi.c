@@ -20,22 +20,15 @@
 #include <xf86drm.h>
 
 #include "virtgpu_drm.h"
-#include "vgpu_drm.h"
-#include "vgpu_test.h"
+#include "vgu_test.h"
 
 #define BAD_PTR		8ull	/* never mapped: the zero page is not */
 #define BAD_HANDLE	0x7fffffffu
 #define NOP_CMD		0u	/* VIRGL_CMD0(VIRGL_CCMD_NOP, 0, 0) */
 #define PAGE		4096u
 
-static struct features ft;
+static struct vgu_features ft;
 static const char *no_3d = "host has no 3D (3D_FEATURES == 0)";
-
-/* expect(name, got, want): the one-errno check of an invalid-input test. */
-static void expect(const char *name, int got, int want)
-{
-	check(name, got == want, "expected %s, got %s", ename(want), ename(got));
-}
 
 /* ---------------------------------------------------------------- GETPARAM */
 
@@ -922,7 +915,7 @@ static int try_dumb(int fd, struct drm_mode_create_dumb *d)
 static void test_dumb(void)
 {
 	struct drm_mode_create_dumb d;
-	int fd = open_node("/dev/dri/card%d", 0, 63), ret;
+	int fd = open_card_of(VGU_DRIVER), ret;
 
 	if (fd < 0) {
 		fail("dumb-open", "no virtio_gpu card node");
@@ -952,7 +945,7 @@ int main(void)
 
 	if (fd < 0) {
 		fail("open", "no virtio_gpu render node");
-		return vgpu_exit();
+		return test_exit();
 	}
 	probe_features(fd, &ft);
 	test_getparam(fd);
@@ -967,5 +960,5 @@ int main(void)
 	test_dumb();
 	test_resource_create_huge(fd);
 	close(fd);
-	return vgpu_exit();
+	return test_exit();
 }

@@ -22,8 +22,7 @@
 
 #include <vulkan/vulkan.h>
 
-#include "vgpu_drm.h"
-#include "vgpu_test.h"
+#include "vgu_test.h"
 #include "vkcompute.spv.h"	/* vkcompute_spv[], from vkcompute.comp */
 
 #define CAPSET_VENUS	4	/* VIRTIO_GPU_CAPSET_VENUS */
@@ -385,14 +384,14 @@ int main(void)
 	};
 	volatile uint32_t *out = NULL;
 	struct vk v = { 0 };
-	struct features ft;
+	struct vgu_features ft;
 	const char *step;
 	VkResult r = VK_SUCCESS;
 	int fd = open_render();
 
 	if (fd < 0) {
 		fail("open", "no virtio_gpu render node");
-		return vgpu_exit();
+		return test_exit();
 	}
 	probe_features(fd, &ft);
 	close(fd);
@@ -400,19 +399,19 @@ int main(void)
 		skip("venus-device", "host offers no venus capset (capsets 0x%x)",
 		     ft.capsets);
 		skip("compute-values", "host offers no venus capset");
-		return vgpu_exit();
+		return test_exit();
 	}
 
 	r = vkCreateInstance(&ici, NULL, &v.inst);
 	if (r) {
 		fail("venus-device", "vkCreateInstance: %d", r);
 		skip("compute-values", "no Vulkan instance");
-		return vgpu_exit();
+		return test_exit();
 	}
 	if (!pick_venus(&v)) {
 		skip("compute-values", "no Venus device");
 		destroy(&v);
-		return vgpu_exit();
+		return test_exit();
 	}
 	step = dispatch(&v, &out, &r);
 	if (step)
@@ -420,5 +419,5 @@ int main(void)
 	else
 		check_values(out);
 	destroy(&v);
-	return vgpu_exit();
+	return test_exit();
 }

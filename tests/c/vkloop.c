@@ -22,7 +22,7 @@
 
 #include <vulkan/vulkan.h>
 
-#include "vgpu_test.h"
+#include "vgu_test.h"
 
 #define ALLOC_SIZE	(64u << 10)
 #define FENCE_NS	(60ull * 1000000000ull)
@@ -204,10 +204,10 @@ static int bench(struct vk *v, const char *loop, long n)
 		return 2;
 	if (rd)
 		rd(&c0, &w0);
-	t0 = now_ns();
+	t0 = vgu_now_ns();
 	for (i = 0; i < n && !err; i++)
 		err = alloc ? alloc_map_once(v, i) : submit_wait_once(v);
-	t0 = now_ns() - t0;
+	t0 = vgu_now_ns() - t0;
 	if (rd)
 		rd(&c1, &w1);
 	printf("BENCH %s ops=%ld s=%.3f bad=%d", loop, i, t0 / 1e9, !!err);
@@ -250,5 +250,5 @@ int main(int argc, char **argv)
 		err = submit_wait_once(&v);
 	check("submit-wait", !err, "iteration %u: %s", i - 1, err);
 	vk_fini(&v);
-	return vgpu_exit();
+	return test_exit();
 }

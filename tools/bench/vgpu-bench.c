@@ -21,7 +21,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -34,9 +33,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "libvgpu.h"
+#include "drm_fourcc.h"
+#include "vgu.h"
 
-#define DRIVER "virtio_gpu"
+#define DRIVER VGU_DRIVER
 /*
  * Quiet times around the loop. The host samples its counters when it sees
  * a marker on the serial log, a little later than the guest wrote it (more
@@ -64,8 +64,8 @@ struct bench {
 	char extra[512];
 	/* workload private state */
 	uint32_t bo, res;
-	struct vgpu_dumb fb[2 * FLIP_PAIRS];
-	struct vgpu_output out;
+	struct vgu_dumb fb[2 * FLIP_PAIRS];
+	struct vgu_output out;
 	uint32_t blob_mode, blob_damage;
 	uint32_t p_fb_id, p_damage;
 	double *lat_us;
@@ -93,14 +93,6 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
 }
 
 /*
@@ -138,58 +130,31 @@ static long count_or(struct bench *b, long def)
 
 static char stats_path[256];
 
-static void stats_find(void)
-{
-	glob_t g;
-
-	if (glob("/sys/kernel/debug/dri/*/virtio-gpu-stats", 0, NULL, &g) == 0) {
-		snprintf(stats_path, sizeof(stats_path), "%s", g.gl_pathv[0]);
-		globfree(&g);
-	}
-}
-
-static void stats_reset(void)
-{
-	int fd;
-
-	if (!stats_path[0])
-		return;
-	fd = open(stats_path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	if (write(fd, "0\n", 2) < 0)
-		fprintf(stderr, "vgpu-bench: reset %s: %s\n", stats_path,
-			strerror(errno));
-	close(fd);
-}
-
 /* "name value" lines into one "name=value ..." string, non-zero ones only. */
 static int stats_read(char *buf, size_t len)
 {
-	char name[64];
-	long long v;
+	struct vgu_stats st;
 	size_t used = 0;
-	FILE *f;
+	unsigned int i;
+	int ret;
 
 	buf[0] = '\0';
-	if (!stats_path[0])
-		return -ENOENT;
-	f = fopen(stats_path, "re");
-	if (!f)
-		return -errno;
-	while (fscanf(f, "%63s %lld", name, &v) == 2) {
+	ret = vgu_stats_read(stats_path, &st);
+	if (ret)
+		return ret;
+	for (i = 0; i < st.n; i++) {
 		int n;
 
 		/* sync_wait must show even when zero: it is a headline metric */
-		if (v == 0 && strcmp(name, "sync_wait") && strcmp(name, "notify"))
+		if (st.val[i] == 0 && strcmp(st.name[i], "sync_wait") &&
+		    strcmp(st.name[i], "notify"))
 			continue;
 		n = snprintf(buf + used, len - used, "%s%s=%lld",
-			     used ? " " : "", name, v);
+			     used ? " " : "", st.name[i], st.val[i]);
 		if (n < 0 || (size_t)n >= len - used)
 			break;
 		used += n;
 	}
-	fclose(f);
 	return 0;
 }
 
@@ -197,34 +162,32 @@ static int stats_read(char *buf, size_t len)
 
 static void open_render(struct bench *b)
 {
-	int v = 0;
-
-	b->fd = vgpu_open(DRIVER, VGPU_NODE_RENDER, NULL);
+	b->fd = vgu_open(DRIVER, VGU_NODE_RENDER, NULL);
 	if (b->fd < 0)
 		die("no %s render node: %s", DRIVER, strerror(-b->fd));
-	if (vgpu_getparam(b->fd, VIRTGPU_PARAM_3D_FEATURES, &v) || !v)
+	if (!vgu_has_param(b->fd, VIRTGPU_PARAM_3D_FEATURES))
 		die("the device has no 3D (virgl) support");
 }
 
 /* One virgl NOP: a header dword with opcode 0 and no payload. */
 static const uint32_t nop_cmd[1] = {
-	VGPU_VIRGL_CMD(VGPU_VIRGL_CCMD_NOP, 0, 0),
+	VGU_VIRGL_CMD(VGU_VIRGL_CCMD_NOP, 0, 0),
 };
 
 static void submit_setup(struct bench *b)
 {
 	int fence = -1, ret;
-	struct vgpu_submit s = {
+	struct vgu_submit s = {
 		.cmd = nop_cmd, .size = sizeof(nop_cmd),
 		.fence_in = -1, .fence_out = &fence, .ring_idx = -1,
 	};
 
 	open_render(b);
 	/* The first submission creates the host context: keep it out. */
-	ret = vgpu_execbuffer(b->fd, &s);
+	ret = vgu_execbuffer(b->fd, &s);
 	if (ret)
 		die("execbuffer: %s", strerror(-ret));
-	vgpu_fence_wait(fence, -1);
+	vgu_fence_wait(fence, -1);
 	close(fence);
 }
 
@@ -232,7 +195,7 @@ static void submit_run(struct bench *b)
 {
 	long i, n = count_or(b, 10000);
 	int fence = -1, ret;
-	struct vgpu_submit s = {
+	struct vgu_submit s = {
 		.cmd = nop_cmd, .size = sizeof(nop_cmd),
 		.fence_in = -1, .ring_idx = -1,
 	};
@@ -241,11 +204,11 @@ static void submit_run(struct bench *b)
 	for (i = 0; i < n; i++) {
 		/* Only the last one carries a fence: the loop measures submits. */
 		s.fence_out = i == n - 1 ? &fence : NULL;
-		ret = vgpu_execbuffer(b->fd, &s);
+		ret = vgu_execbuffer(b->fd, &s);
 		if (ret)
 			die("execbuffer %ld: %s", i, strerror(-ret));
 	}
-	ret = vgpu_fence_wait(fence, 60000);
+	ret = vgu_fence_wait(fence, 60000);
 	if (ret)
 		die("fence wait: %s", strerror(-ret));
 	b->seconds = now_s() - t0;
@@ -257,7 +220,7 @@ static void latency_run(struct bench *b)
 {
 	long i, n = count_or(b, 1000);
 	int fence, ret;
-	struct vgpu_submit s = {
+	struct vgu_submit s = {
 		.cmd = nop_cmd, .size = sizeof(nop_cmd),
 		.fence_in = -1, .fence_out = &fence, .ring_idx = -1,
 	};
@@ -268,10 +231,10 @@ static void latency_run(struct bench *b)
 		die("out of memory");
 	for (i = 0; i < n; i++) {
 		t = now_s();
-		ret = vgpu_execbuffer(b->fd, &s);
+		ret = vgu_execbuffer(b->fd, &s);
 		if (ret)
 			die("execbuffer %ld: %s", i, strerror(-ret));
-		ret = vgpu_fence_wait(fence, 10000);
+		ret = vgu_fence_wait(fence, 10000);
 		if (ret)
 			die("fence wait %ld: %s", i, strerror(-ret));
 		b->lat_us[i] = (now_s() - t) * 1e6;
@@ -308,11 +271,11 @@ static void latency_report(struct bench *b)
 
 static void transfer_setup(struct bench *b)
 {
-	struct vgpu_res_desc d = {
-		.target = VGPU_PIPE_TEXTURE_2D,
-		.format = VGPU_VIRGL_FORMAT_B8G8R8A8,
-		.bind = VGPU_VIRGL_BIND_SAMPLER_VIEW |
-			VGPU_VIRGL_BIND_RENDER_TARGET,
+	struct vgu_res_desc d = {
+		.target = VGU_PIPE_TEXTURE_2D,
+		.format = VGU_VIRGL_FORMAT_B8G8R8A8,
+		.bind = VGU_VIRGL_BIND_SAMPLER_VIEW |
+			VGU_VIRGL_BIND_RENDER_TARGET,
 		.width = 64, .height = 64,
 		.size = 64 * 64 * 4, .stride = 64 * 4,
 	};
@@ -320,16 +283,16 @@ static void transfer_setup(struct bench *b)
 	int ret;
 
 	open_render(b);
-	ret = vgpu_resource_create(b->fd, &d, &b->bo, &b->res);
+	ret = vgu_resource_create(b->fd, &d, &b->bo, &b->res);
 	if (ret)
 		die("resource create: %s", strerror(-ret));
 	/* Touch the backing so the transfers copy real pages. */
-	p = vgpu_map(b->fd, b->bo, d.size);
+	p = vgu_map(b->fd, b->bo, d.size);
 	if (p) {
 		memset(p, 0x5a, d.size);
 		munmap(p, d.size);
 	}
-	ret = vgpu_wait(b->fd, b->bo, 0);
+	ret = vgu_wait(b->fd, b->bo, 0);
 	if (ret)
 		die("wait: %s", strerror(-ret));
 }
@@ -346,11 +309,11 @@ static void transfer_run(struct bench *b)
 	 * stride only on host3d blobs and fails the ioctl otherwise.
 	 */
 	for (i = 0; i < n; i++) {
-		ret = vgpu_transfer_to_host(b->fd, b->bo, &box, 0, 0);
+		ret = vgu_transfer(b->fd, b->bo, 1, &box, 0, 0);
 		if (ret)
 			die("transfer %ld: %s", i, strerror(-ret));
 	}
-	ret = vgpu_wait(b->fd, b->bo, 0);
+	ret = vgu_wait(b->fd, b->bo, 0);
 	if (ret)
 		die("wait: %s", strerror(-ret));
 	b->seconds = now_s() - t0;
@@ -359,10 +322,10 @@ static void transfer_run(struct bench *b)
 
 static void churn_run(struct bench *b)
 {
-	struct vgpu_res_desc d = {
-		.target = VGPU_PIPE_BUFFER,
-		.format = VGPU_VIRGL_FORMAT_R8,
-		.bind = VGPU_VIRGL_BIND_VERTEX_BUFFER,
+	struct vgu_res_desc d = {
+		.target = VGU_PIPE_BUFFER,
+		.format = VGU_VIRGL_FORMAT_R8,
+		.bind = VGU_VIRGL_BIND_VERTEX_BUFFER,
 		.width = 4096, .height = 1,
 		.size = 4096,
 	};
@@ -372,10 +335,10 @@ static void churn_run(struct bench *b)
 	int ret;
 
 	for (i = 0; i < n; i++) {
-		ret = vgpu_resource_create(b->fd, &d, &bo, NULL);
+		ret = vgu_resource_create(b->fd, &d, &bo, NULL);
 		if (ret)
 			die("resource create %ld: %s", i, strerror(-ret));
-		ret = vgpu_gem_close(b->fd, bo);
+		ret = vgu_gem_close(b->fd, bo);
 		if (ret)
 			die("gem close %ld: %s", i, strerror(-ret));
 	}
@@ -383,11 +346,11 @@ static void churn_run(struct bench *b)
 	 * The host handles the control queue in order: once one more
 	 * resource is idle, every create and unref before it is done.
 	 */
-	ret = vgpu_resource_create(b->fd, &d, &bo, NULL);
+	ret = vgu_resource_create(b->fd, &d, &bo, NULL);
 	if (ret)
 		die("resource create: %s", strerror(-ret));
-	vgpu_wait(b->fd, bo, 0);
-	vgpu_gem_close(b->fd, bo);
+	vgu_wait(b->fd, bo, 0);
+	vgu_gem_close(b->fd, bo);
 	b->seconds = now_s() - t0;
 	b->ops = n;
 }
@@ -398,21 +361,21 @@ static void open_card(struct bench *b, int atomic)
 {
 	int ret;
 
-	b->fd = vgpu_open(DRIVER, VGPU_NODE_CARD, NULL);
+	b->fd = vgu_open(DRIVER, VGU_NODE_CARD, NULL);
 	if (b->fd < 0)
 		die("no %s card node: %s", DRIVER, strerror(-b->fd));
 	/* The first opener is master already; ask anyway, for clarity. */
-	ret = vgpu_set_master(b->fd);
+	ret = vgu_set_master(b->fd);
 	if (ret)
 		die("SET_MASTER: %s (is something else on the display?)",
 		    strerror(-ret));
-	vgpu_set_client_cap(b->fd, DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1);
+	vgu_set_client_cap(b->fd, DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1);
 	if (atomic) {
-		ret = vgpu_set_client_cap(b->fd, DRM_CLIENT_CAP_ATOMIC, 1);
+		ret = vgu_set_client_cap(b->fd, DRM_CLIENT_CAP_ATOMIC, 1);
 		if (ret)
 			die("no atomic modesetting: %s", strerror(-ret));
 	}
-	ret = vgpu_find_output(b->fd, &b->out);
+	ret = vgu_find_output(b->fd, &b->out);
 	if (ret)
 		die("no connected output: %s", strerror(-ret));
 }
@@ -421,14 +384,14 @@ static uint32_t prop(struct bench *b, uint32_t obj, uint32_t type,
 		     const char *name)
 {
 	uint32_t id;
-	int ret = vgpu_prop_id(b->fd, obj, type, name, &id);
+	int ret = vgu_prop(b->fd, obj, type, name, &id, NULL);
 
 	if (ret)
 		die("property %s on %u: %s", name, obj, strerror(-ret));
 	return id;
 }
 
-static void fill(struct vgpu_dumb *d, uint32_t color)
+static void fill(struct vgu_dumb *d, uint32_t color)
 {
 	uint32_t x, y;
 
@@ -444,7 +407,7 @@ static void flip_setup(struct bench *b)
 {
 	struct drm_mode_modeinfo *m;
 	struct drm_mode_rect full;
-	struct vgpu_atomic a;
+	struct vgu_atomic a;
 	uint32_t plane, crtc, conn, w, h;
 	int i, ret;
 
@@ -458,45 +421,45 @@ static void flip_setup(struct bench *b)
 	if (!plane)
 		die("no primary plane for CRTC %u", crtc);
 	for (i = 0; i < 2 * FLIP_PAIRS; i++) {
-		ret = vgpu_dumb_create(b->fd, w, h, 0, &b->fb[i]);
+		ret = vgu_dumb_create(b->fd, w, h, DRM_FORMAT_XRGB8888, &b->fb[i]);
 		if (ret)
 			die("dumb buffer %ux%u: %s", w, h, strerror(-ret));
 		fill(&b->fb[i], i & 1 ? 0x00203080 : 0x00806020);
 	}
-	ret = vgpu_create_blob(b->fd, m, sizeof(*m), &b->blob_mode);
+	ret = vgu_create_blob(b->fd, m, sizeof(*m), &b->blob_mode);
 	if (ret)
 		die("mode blob: %s", strerror(-ret));
 	full.x1 = 0;
 	full.y1 = 0;
 	full.x2 = w;
 	full.y2 = h;
-	ret = vgpu_create_blob(b->fd, &full, sizeof(full), &b->blob_damage);
+	ret = vgu_create_blob(b->fd, &full, sizeof(full), &b->blob_damage);
 	if (ret)
 		die("damage blob: %s", strerror(-ret));
 	b->p_fb_id = prop(b, plane, DRM_MODE_OBJECT_PLANE, "FB_ID");
 	b->p_damage = prop(b, plane, DRM_MODE_OBJECT_PLANE, "FB_DAMAGE_CLIPS");
 
 	/* Take the display over with fb[0], blocking, as a full modeset. */
-	vgpu_atomic_init(&a);
-	vgpu_atomic_add(&a, conn, prop(b, conn, DRM_MODE_OBJECT_CONNECTOR,
+	vgu_atomic_init(&a);
+	vgu_atomic_add(&a, conn, prop(b, conn, DRM_MODE_OBJECT_CONNECTOR,
 				       "CRTC_ID"), crtc);
-	vgpu_atomic_add(&a, crtc, prop(b, crtc, DRM_MODE_OBJECT_CRTC, "MODE_ID"),
+	vgu_atomic_add(&a, crtc, prop(b, crtc, DRM_MODE_OBJECT_CRTC, "MODE_ID"),
 			b->blob_mode);
-	vgpu_atomic_add(&a, crtc, prop(b, crtc, DRM_MODE_OBJECT_CRTC, "ACTIVE"), 1);
-	vgpu_atomic_add(&a, plane, b->p_fb_id, b->fb[0].fb_id);
-	vgpu_atomic_add(&a, plane, prop(b, plane, DRM_MODE_OBJECT_PLANE, "CRTC_ID"),
+	vgu_atomic_add(&a, crtc, prop(b, crtc, DRM_MODE_OBJECT_CRTC, "ACTIVE"), 1);
+	vgu_atomic_add(&a, plane, b->p_fb_id, b->fb[0].fb_id);
+	vgu_atomic_add(&a, plane, prop(b, plane, DRM_MODE_OBJECT_PLANE, "CRTC_ID"),
 			crtc);
-	vgpu_atomic_add(&a, plane, prop(b, plane, DRM_MODE_OBJECT_PLANE, "SRC_X"), 0);
-	vgpu_atomic_add(&a, plane, prop(b, plane, DRM_MODE_OBJECT_PLANE, "SRC_Y"), 0);
-	vgpu_atomic_add(&a, plane, prop(b, plane, DRM_MODE_OBJECT_PLANE, "SRC_W"),
+	vgu_atomic_add(&a, plane, prop(b, plane, DRM_MODE_OBJECT_PLANE, "SRC_X"), 0);
+	vgu_atomic_add(&a, plane, prop(b, plane, DRM_MODE_OBJECT_PLANE, "SRC_Y"), 0);
+	vgu_atomic_add(&a, plane, prop(b, plane, DRM_MODE_OBJECT_PLANE, "SRC_W"),
 			(uint64_t)w << 16);
-	vgpu_atomic_add(&a, plane, prop(b, plane, DRM_MODE_OBJECT_PLANE, "SRC_H"),
+	vgu_atomic_add(&a, plane, prop(b, plane, DRM_MODE_OBJECT_PLANE, "SRC_H"),
 			(uint64_t)h << 16);
-	vgpu_atomic_add(&a, plane, prop(b, plane, DRM_MODE_OBJECT_PLANE, "CRTC_X"), 0);
-	vgpu_atomic_add(&a, plane, prop(b, plane, DRM_MODE_OBJECT_PLANE, "CRTC_Y"), 0);
-	vgpu_atomic_add(&a, plane, prop(b, plane, DRM_MODE_OBJECT_PLANE, "CRTC_W"), w);
-	vgpu_atomic_add(&a, plane, prop(b, plane, DRM_MODE_OBJECT_PLANE, "CRTC_H"), h);
-	ret = vgpu_atomic_commit(b->fd, &a, DRM_MODE_ATOMIC_ALLOW_MODESET, 0);
+	vgu_atomic_add(&a, plane, prop(b, plane, DRM_MODE_OBJECT_PLANE, "CRTC_X"), 0);
+	vgu_atomic_add(&a, plane, prop(b, plane, DRM_MODE_OBJECT_PLANE, "CRTC_Y"), 0);
+	vgu_atomic_add(&a, plane, prop(b, plane, DRM_MODE_OBJECT_PLANE, "CRTC_W"), w);
+	vgu_atomic_add(&a, plane, prop(b, plane, DRM_MODE_OBJECT_PLANE, "CRTC_H"), h);
+	ret = vgu_atomic_commit(b->fd, &a, DRM_MODE_ATOMIC_ALLOW_MODESET, 0);
 	if (ret)
 		die("initial atomic modeset: %s", strerror(-ret));
 	snprintf(b->extra, sizeof(b->extra), "mode=%ux%u", w, h);
@@ -520,20 +483,20 @@ static void show_and_wait(struct bench *b, uint32_t fb_id, uint32_t flags,
 			  long i)
 {
 	uint32_t plane = b->out.primary_plane_id;
-	struct vgpu_atomic a;
+	struct vgu_atomic a;
 	uint64_t ud;
 	int ret;
 
-	vgpu_atomic_init(&a);
-	vgpu_atomic_add(&a, plane, b->p_fb_id, fb_id);
-	vgpu_atomic_add(&a, plane, b->p_damage, b->blob_damage);
-	ret = vgpu_atomic_commit(b->fd, &a, DRM_MODE_PAGE_FLIP_EVENT |
+	vgu_atomic_init(&a);
+	vgu_atomic_add(&a, plane, b->p_fb_id, fb_id);
+	vgu_atomic_add(&a, plane, b->p_damage, b->blob_damage);
+	ret = vgu_atomic_commit(b->fd, &a, DRM_MODE_PAGE_FLIP_EVENT |
 				 DRM_MODE_ATOMIC_NONBLOCK | flags, i + 1);
 	if (ret && !i && (flags & DRM_MODE_PAGE_FLIP_ASYNC))
 		die("the driver refuses async page flips: %s", strerror(-ret));
 	if (ret)
 		die("%s %ld: %s", b->name, i, strerror(-ret));
-	ret = vgpu_wait_flip_event(b->fd, 10000, &ud);
+	ret = vgu_wait_flip_event(b->fd, 10000, &ud);
 	if (ret)
 		die("%s event %ld: %s", b->name, i, strerror(-ret));
 }
@@ -595,7 +558,7 @@ static void flip_teardown(struct bench *b)
 
 	/* Closing the master hands the display back to fbdev. */
 	for (i = 0; i < 2 * FLIP_PAIRS; i++)
-		vgpu_dumb_destroy(b->fd, &b->fb[i]);
+		vgu_dumb_destroy(b->fd, &b->fb[i]);
 }
 
 /*
@@ -615,7 +578,7 @@ static void damage_setup(struct bench *b)
 	h = b->out.mode.vdisplay;
 	clips[0] = (struct drm_mode_rect){ 0, 0, 64, 64 };
 	clips[1] = (struct drm_mode_rect){ w - 64, h - 64, w, h };
-	ret = vgpu_create_blob(b->fd, clips, sizeof(clips), &b->blob_damage);
+	ret = vgu_create_blob(b->fd, clips, sizeof(clips), &b->blob_damage);
 	if (ret)
 		die("damage blob: %s", strerror(-ret));
 }
@@ -644,7 +607,7 @@ static int cursor_ioctl(struct bench *b, uint32_t flags, uint32_t handle,
 	c.height = handle ? 64 : 0;
 	c.x = x;
 	c.y = y;
-	return vgpu_ioctl(b->fd, DRM_IOCTL_MODE_CURSOR, &c);
+	return vgu_ioctl(b->fd, DRM_IOCTL_MODE_CURSOR, &c);
 }
 
 static void cursor_setup(struct bench *b)
@@ -658,8 +621,8 @@ static void cursor_setup(struct bench *b)
 	m = &b->out.mode;
 	/* Normally fbdev scans out already; if not, light the CRTC up. */
 	if (!b->out.crtc_active) {
-		ret = vgpu_dumb_create(b->fd, m->hdisplay, m->vdisplay, 0,
-				       &b->fb[1]);
+		ret = vgu_dumb_create(b->fd, m->hdisplay, m->vdisplay,
+				      DRM_FORMAT_XRGB8888, &b->fb[1]);
 		if (ret)
 			die("dumb buffer: %s", strerror(-ret));
 		fill(&b->fb[1], 0x00404040);
@@ -671,11 +634,11 @@ static void cursor_setup(struct bench *b)
 		sc.count_connectors = 1;
 		sc.mode = *m;
 		sc.mode_valid = 1;
-		ret = vgpu_ioctl(b->fd, DRM_IOCTL_MODE_SETCRTC, &sc);
+		ret = vgu_ioctl(b->fd, DRM_IOCTL_MODE_SETCRTC, &sc);
 		if (ret)
 			die("SETCRTC: %s", strerror(-ret));
 	}
-	ret = vgpu_dumb_create(b->fd, 64, 64, 1, &b->fb[0]);
+	ret = vgu_dumb_create(b->fd, 64, 64, DRM_FORMAT_ARGB8888, &b->fb[0]);
 	if (ret)
 		die("cursor buffer: %s", strerror(-ret));
 	fill(&b->fb[0], 0xc0ff8000);
@@ -706,8 +669,8 @@ static void cursor_run(struct bench *b)
 static void cursor_teardown(struct bench *b)
 {
 	cursor_ioctl(b, DRM_MODE_CURSOR_BO, 0, 0, 0);
-	vgpu_dumb_destroy(b->fd, &b->fb[0]);
-	vgpu_dumb_destroy(b->fd, &b->fb[1]);
+	vgu_dumb_destroy(b->fd, &b->fb[0]);
+	vgu_dumb_destroy(b->fd, &b->fb[1]);
 }
 
 /* --- glmark2 (virgl through Mesa) ------------------------------------------ */
@@ -990,34 +953,38 @@ static void upload_memcpy_setup(struct bench *b)
 static void upload_blob_setup(struct bench *b)
 {
 	uint32_t cmd[12] = {
-		VGPU_VIRGL_CMD(48 /* PIPE_RESOURCE_CREATE */, 0, 11),
-		VGPU_PIPE_BUFFER, VGPU_VIRGL_FORMAT_R8,
-		VGPU_VIRGL_BIND_VERTEX_BUFFER, UPLOAD_SIZE, 1, 1, 1, 0, 0,
+		VGU_VIRGL_CMD(48 /* PIPE_RESOURCE_CREATE */, 0, 11),
+		VGU_PIPE_BUFFER, VGU_VIRGL_FORMAT_R8,
+		VGU_VIRGL_BIND_VERTEX_BUFFER, UPLOAD_SIZE, 1, 1, 1, 0, 0,
 		(1u << 1) | (1u << 2),	/* MAP_PERSISTENT | MAP_COHERENT */
 		UPLOAD_BLOB_ID,
 	};
-	int v = 0, ret;
+	struct vgu_blob_desc d = {
+		.blob_mem = VIRTGPU_BLOB_MEM_HOST3D,
+		.blob_flags = VIRTGPU_BLOB_FLAG_USE_MAPPABLE,
+		.size = UPLOAD_SIZE, .blob_id = UPLOAD_BLOB_ID,
+		.cmd = cmd, .cmd_size = sizeof(cmd),
+	};
+	int ret;
 
 	open_render(b);
-	if (vgpu_getparam(b->fd, VIRTGPU_PARAM_HOST_VISIBLE, &v) || !v)
+	if (!vgu_has_param(b->fd, VIRTGPU_PARAM_HOST_VISIBLE))
 		die("the device has no host-visible memory");
 	upload_fill(b);
-	ret = vgpu_blob_create(b->fd, VIRTGPU_BLOB_MEM_HOST3D,
-			       VIRTGPU_BLOB_FLAG_USE_MAPPABLE, UPLOAD_SIZE,
-			       UPLOAD_BLOB_ID, cmd, sizeof(cmd), &b->bo, &b->res);
+	ret = vgu_blob_create(b->fd, &d, &b->bo, &b->res);
 	if (ret)
 		die("host blob: %s", strerror(-ret));
-	b->dst = vgpu_map(b->fd, b->bo, UPLOAD_SIZE);
+	b->dst = vgu_map(b->fd, b->bo, UPLOAD_SIZE);
 	if (!b->dst)
 		die("cannot map the host blob");
 }
 
 static void upload_transfer_setup(struct bench *b)
 {
-	struct vgpu_res_desc d = {
-		.target = VGPU_PIPE_BUFFER,
-		.format = VGPU_VIRGL_FORMAT_R8,
-		.bind = VGPU_VIRGL_BIND_VERTEX_BUFFER,
+	struct vgu_res_desc d = {
+		.target = VGU_PIPE_BUFFER,
+		.format = VGU_VIRGL_FORMAT_R8,
+		.bind = VGU_VIRGL_BIND_VERTEX_BUFFER,
 		.width = UPLOAD_SIZE, .height = 1,
 		.size = UPLOAD_SIZE,
 	};
@@ -1025,10 +992,10 @@ static void upload_transfer_setup(struct bench *b)
 
 	open_render(b);
 	upload_fill(b);
-	ret = vgpu_resource_create(b->fd, &d, &b->bo, &b->res);
+	ret = vgu_resource_create(b->fd, &d, &b->bo, &b->res);
 	if (ret)
 		die("resource create: %s", strerror(-ret));
-	b->dst = vgpu_map(b->fd, b->bo, UPLOAD_SIZE);
+	b->dst = vgu_map(b->fd, b->bo, UPLOAD_SIZE);
 	if (!b->dst)
 		die("cannot map the resource");
 }
@@ -1045,9 +1012,9 @@ static void upload_run(struct bench *b)
 		memcpy(b->dst, b->src, UPLOAD_SIZE);
 		if (strcmp(b->name, "upload-transfer"))
 			continue;
-		ret = vgpu_transfer_to_host(b->fd, b->bo, &box, 0, 0);
+		ret = vgu_transfer(b->fd, b->bo, 1, &box, 0, 0);
 		if (!ret)
-			ret = vgpu_wait(b->fd, b->bo, 0);
+			ret = vgu_wait(b->fd, b->bo, 0);
 		if (ret)
 			die("transfer: %s", strerror(-ret));
 	}
@@ -1073,7 +1040,7 @@ static void idle_run(struct bench *b)
 	long ms = count_or(b, 10000);
 	double t0 = now_s();
 
-	sleep_ms(ms);
+	vgu_sleep_ms(ms);
 	b->seconds = now_s() - t0;
 	b->ops = 1;
 }
@@ -1161,17 +1128,20 @@ int main(int argc, char **argv)
 	}
 	/* glmark2 output goes through a pipe: a dead reader must not kill us. */
 	signal(SIGPIPE, SIG_IGN);
-	stats_find();
+	if (vgu_stats_path(stats_path, sizeof(stats_path)))
+		stats_path[0] = '\0';
 
 	if (w->setup)
 		w->setup(&b);
-	stats_reset();
+	if (stats_path[0] && vgu_stats_reset(stats_path))
+		fprintf(stderr, "vgpu-bench: reset %s: %s\n", stats_path,
+			strerror(errno));
 	console("VGPU-BENCH-START %s", b.name);
-	sleep_ms(SETTLE_START_MS);
+	vgu_sleep_ms(SETTLE_START_MS);
 	w->run(&b);
-	sleep_ms(SETTLE_END_MS);
+	vgu_sleep_ms(SETTLE_END_MS);
 	console("VGPU-BENCH-END %s", b.name);
-	sleep_ms(HOLD_AFTER_MS);
+	vgu_sleep_ms(HOLD_AFTER_MS);
 	if (stats_path[0])
 		stats_read(stats, sizeof(stats));
 	if (w->report)

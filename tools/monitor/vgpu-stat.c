@@ -8,12 +8,12 @@
  * and prints one line per interval with the rate of the headline counters.
  * Counters are never reset: other readers (the benchmark) may rely on them.
  */
-#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "vgu.h"
 
 static const char *const cols[] = {
 	"notify", "notify_suppressed", "irq", "completed", "sync_wait",
@@ -22,25 +22,20 @@ static const char *const cols[] = {
 };
 #define NCOLS (sizeof(cols) / sizeof(cols[0]))
 
+/* The columns' counters (0 when absent) and when they were read. */
 static int sample(const char *path, long long *v, double *t)
 {
-	struct timespec ts;
-	char name[64];
-	long long x;
+	struct vgu_stats st;
 	size_t i;
-	FILE *f;
 
-	f = fopen(path, "re");
-	if (!f)
+	if (vgu_stats_read(path, &st))
 		return -1;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	*t = ts.tv_sec + ts.tv_nsec / 1e9;
-	memset(v, 0, NCOLS * sizeof(*v));
-	while (fscanf(f, "%63s %lld", name, &x) == 2)
-		for (i = 0; i < NCOLS; i++)
-			if (strcmp(name, cols[i]) == 0)
-				v[i] = x;
-	fclose(f);
+	*t = vgu_now_ns() / 1e9;
+	for (i = 0; i < NCOLS; i++) {
+		v[i] = vgu_stats_get(&st, cols[i]);
+		if (v[i] < 0)
+			v[i] = 0;
+	}
 	return 0;
 }
 
@@ -50,18 +45,15 @@ int main(int argc, char **argv)
 	long count = argc > 2 ? atol(argv[2]) : -1, n;
 	long long a[NCOLS], b[NCOLS];
 	char path[256];
-	glob_t g;
 	size_t i;
 
 	if (interval <= 0)
 		interval = 1.0;
-	if (glob("/sys/kernel/debug/dri/*/virtio-gpu-stats", 0, NULL, &g)) {
+	if (vgu_stats_path(path, sizeof(path))) {
 		fprintf(stderr, "vgpu-stat: no virtio-gpu-stats in debugfs "
 			"(our driver loaded? debugfs mounted?)\n");
 		return 1;
 	}
-	snprintf(path, sizeof(path), "%s", g.gl_pathv[0]);
-	globfree(&g);
 	if (sample(path, a, &t0))
 		return 1;
 	for (n = 0; count < 0 || n < count; n++) {
