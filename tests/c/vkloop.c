@@ -23,119 +23,37 @@
 #include <vulkan/vulkan.h>
 
 #include "vgu_test.h"
+#include "vgu_vk.h"
 
 #define ALLOC_SIZE	(64u << 10)
 #define FENCE_NS	(60ull * 1000000000ull)
 
 struct vk {
-	VkInstance inst;
-	VkPhysicalDevice pdev;
-	VkDevice dev;
-	VkQueue queue;
-	uint32_t qfam, mtype;
-	VkCommandPool cpool;
+	struct vgu_vk vk;
+	uint32_t mtype;
 	VkCommandBuffer cmd;
-	VkFence fence;
 };
 
 static const char *vk_init(struct vk *v)
 {
-	VkApplicationInfo app = {
-		.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
-		.pApplicationName = "vkloop",
-		.apiVersion = VK_API_VERSION_1_1,
-	};
-	VkInstanceCreateInfo ici = {
-		.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
-		.pApplicationInfo = &app,
-	};
-	const float prio = 1.0f;
-	VkDeviceQueueCreateInfo qci = {
-		.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
-		.queueCount = 1,
-		.pQueuePriorities = &prio,
-	};
-	VkDeviceCreateInfo dci = {
-		.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
-		.queueCreateInfoCount = 1,
-		.pQueueCreateInfos = &qci,
-	};
-	VkCommandPoolCreateInfo pci = {
-		.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
-	};
-	VkCommandBufferAllocateInfo cai = {
-		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-		.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-		.commandBufferCount = 1,
-	};
-	VkCommandBufferBeginInfo cbi = {
-		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
-	};
-	VkFenceCreateInfo fci = { .sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO };
-	const VkMemoryPropertyFlags want = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
-					   VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
-	VkPhysicalDeviceMemoryProperties mp;
-	VkQueueFamilyProperties q[16];
-	VkPhysicalDeviceProperties p;
-	VkPhysicalDevice devs[8];
-	uint32_t n = 8, i;
+	const char *step;
+	VkResult r;
 
-	if (vkCreateInstance(&ici, NULL, &v->inst) != VK_SUCCESS)
+	if (vgu_vk_instance(&v->vk, "vkloop") != VK_SUCCESS)
 		return "vkCreateInstance failed";
-	if (vkEnumeratePhysicalDevices(v->inst, &n, devs) < 0)
+	if (vgu_vk_find_venus(&v->vk, NULL, NULL, 0) < 0)
 		return "vkEnumeratePhysicalDevices failed";
-	for (i = 0; i < n && !v->pdev; i++) {
-		vkGetPhysicalDeviceProperties(devs[i], &p);
-		if (!strncmp(p.deviceName, "Virtio-GPU Venus", 16))
-			v->pdev = devs[i];
-	}
-	if (!v->pdev)
+	if (!v->vk.pdev)
 		return "no venus device";
-
-	n = 16;
-	vkGetPhysicalDeviceQueueFamilyProperties(v->pdev, &n, q);
-	for (i = 0; i < n && !(q[i].queueFlags & VK_QUEUE_COMPUTE_BIT); i++)
-		;
-	if (i == n)
-		return "no compute queue";
-	v->qfam = i;
-	vkGetPhysicalDeviceMemoryProperties(v->pdev, &mp);
-	for (i = 0; i < mp.memoryTypeCount; i++)
-		if ((mp.memoryTypes[i].propertyFlags & want) == want)
-			break;
-	if (i == mp.memoryTypeCount)
+	if (!vgu_vk_host_memory(&v->vk, ~0u, &v->mtype))
 		return "no host-visible coherent memory";
-	v->mtype = i;
-
-	qci.queueFamilyIndex = v->qfam;
-	if (vkCreateDevice(v->pdev, &dci, NULL, &v->dev) != VK_SUCCESS)
-		return "vkCreateDevice failed";
-	vkGetDeviceQueue(v->dev, v->qfam, 0, &v->queue);
-	pci.queueFamilyIndex = v->qfam;
-	if (vkCreateCommandPool(v->dev, &pci, NULL, &v->cpool) != VK_SUCCESS)
-		return "vkCreateCommandPool failed";
-	cai.commandPool = v->cpool;
-	if (vkAllocateCommandBuffers(v->dev, &cai, &v->cmd) != VK_SUCCESS ||
-	    vkBeginCommandBuffer(v->cmd, &cbi) != VK_SUCCESS ||
+	step = vgu_vk_device(&v->vk, &r);
+	if (step)
+		return step;
+	if (vgu_vk_begin(&v->vk, 0, &v->cmd) != VK_SUCCESS ||
 	    vkEndCommandBuffer(v->cmd) != VK_SUCCESS)
 		return "cannot record a command buffer";
-	if (vkCreateFence(v->dev, &fci, NULL, &v->fence) != VK_SUCCESS)
-		return "vkCreateFence failed";
 	return NULL;
-}
-
-static void vk_fini(struct vk *v)
-{
-	if (v->dev) {
-		vkDeviceWaitIdle(v->dev);
-		if (v->fence)
-			vkDestroyFence(v->dev, v->fence, NULL);
-		if (v->cpool)
-			vkDestroyCommandPool(v->dev, v->cpool, NULL);
-		vkDestroyDevice(v->dev, NULL);
-	}
-	if (v->inst)
-		vkDestroyInstance(v->inst, NULL);
 }
 
 /* One alloc-map iteration: 0, or a description of what went wrong. */
@@ -150,9 +68,9 @@ static const char *alloc_map_once(struct vk *v, unsigned int i)
 	VkDeviceMemory mem;
 	const char *err = NULL;
 
-	if (vkAllocateMemory(v->dev, &mai, NULL, &mem) != VK_SUCCESS)
+	if (vkAllocateMemory(v->vk.dev, &mai, NULL, &mem) != VK_SUCCESS)
 		return "vkAllocateMemory failed";
-	if (vkMapMemory(v->dev, mem, 0, VK_WHOLE_SIZE, 0, (void **)&p) !=
+	if (vkMapMemory(v->vk.dev, mem, 0, VK_WHOLE_SIZE, 0, (void **)&p) !=
 	    VK_SUCCESS) {
 		err = "vkMapMemory failed";
 	} else {
@@ -160,9 +78,9 @@ static const char *alloc_map_once(struct vk *v, unsigned int i)
 		p[ALLOC_SIZE / 4 - 1] = ~i;
 		if (p[0] != i || p[ALLOC_SIZE / 4 - 1] != ~i)
 			err = "the mapping does not read back what was written";
-		vkUnmapMemory(v->dev, mem);
+		vkUnmapMemory(v->vk.dev, mem);
 	}
-	vkFreeMemory(v->dev, mem, NULL);
+	vkFreeMemory(v->vk.dev, mem, NULL);
 	return err;
 }
 
@@ -174,12 +92,12 @@ static const char *submit_wait_once(struct vk *v)
 		.pCommandBuffers = &v->cmd,
 	};
 
-	if (vkQueueSubmit(v->queue, 1, &si, v->fence) != VK_SUCCESS)
+	if (vkQueueSubmit(v->vk.queue, 1, &si, v->vk.fence) != VK_SUCCESS)
 		return "vkQueueSubmit failed";
-	if (vkWaitForFences(v->dev, 1, &v->fence, VK_TRUE, FENCE_NS) !=
+	if (vkWaitForFences(v->vk.dev, 1, &v->vk.fence, VK_TRUE, FENCE_NS) !=
 	    VK_SUCCESS)
 		return "vkWaitForFences did not succeed";
-	if (vkResetFences(v->dev, 1, &v->fence) != VK_SUCCESS)
+	if (vkResetFences(v->vk.dev, 1, &v->vk.fence) != VK_SUCCESS)
 		return "vkResetFences failed";
 	return NULL;
 }
@@ -234,12 +152,12 @@ int main(int argc, char **argv)
 			skip("alloc-map", "%s", why);
 			skip("submit-wait", "%s", why);
 		}
-		vk_fini(&v);
+		vgu_vk_fini(&v.vk);
 		return rc;
 	}
 	if (argc > 3 && !strcmp(argv[1], "bench")) {
 		rc = bench(&v, argv[2], atol(argv[3]));
-		vk_fini(&v);
+		vgu_vk_fini(&v.vk);
 		return rc;
 	}
 	for (i = 0; i < 20 && !err; i++)
@@ -249,6 +167,6 @@ int main(int argc, char **argv)
 	for (i = 0; i < 20 && !err; i++)
 		err = submit_wait_once(&v);
 	check("submit-wait", !err, "iteration %u: %s", i - 1, err);
-	vk_fini(&v);
+	vgu_vk_fini(&v.vk);
 	return test_exit();
 }
