@@ -23,11 +23,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <EGL/egl.h>
-#include <EGL/eglext.h>
 #include <GLES3/gl3.h>
-#include <gbm.h>
 
+#include "vgu_egl.h"
 #include "vgu_test.h"
 
 #define RT_DIM		64
@@ -35,9 +33,7 @@
 
 struct glctx {
 	int fd;
-	struct gbm_device *gbm;
-	EGLDisplay dpy;
-	EGLContext ctx;
+	struct vgu_egl egl;
 	GLuint fbo, tex, src[2], dst;
 };
 
@@ -67,28 +63,14 @@ static int gl_init(struct glctx *g, char *why, size_t len)
 		snprintf(why, len, "no virtio_gpu render node");
 		return 0;
 	}
-	g->gbm = gbm_create_device(g->fd);
-	if (!g->gbm) {
-		snprintf(why, len, "gbm_create_device failed");
+	if (!vgu_egl_display(&g->egl, g->fd, why, len))
 		return 0;
-	}
-	g->dpy = eglGetPlatformDisplay(EGL_PLATFORM_GBM_KHR, g->gbm, NULL);
-	if (g->dpy == EGL_NO_DISPLAY || !eglInitialize(g->dpy, NULL, NULL)) {
-		snprintf(why, len, "no EGL display on GBM (0x%x)", eglGetError());
-		return 0;
-	}
-	eglBindAPI(EGL_OPENGL_ES_API);
-	if (!eglChooseConfig(g->dpy, cfg_attr, &cfg, 1, &n) || !n) {
+	if (!eglChooseConfig(g->egl.dpy, cfg_attr, &cfg, 1, &n) || !n) {
 		snprintf(why, len, "no GLES 3 EGL config");
 		return 0;
 	}
-	g->ctx = eglCreateContext(g->dpy, cfg, EGL_NO_CONTEXT, ctx_attr);
-	if (g->ctx == EGL_NO_CONTEXT ||
-	    !eglMakeCurrent(g->dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, g->ctx)) {
-		snprintf(why, len, "no surfaceless GLES 3 context (0x%x)",
-			 eglGetError());
+	if (!vgu_egl_context(&g->egl, cfg, ctx_attr, why, len))
 		return 0;
-	}
 	renderer = (const char *)glGetString(GL_RENDERER);
 	if (!renderer || !strstr(renderer, "virgl")) {
 		snprintf(why, len, "Mesa does not run on virgl here (renderer '%s')",
@@ -123,15 +105,7 @@ static int gl_init(struct glctx *g, char *why, size_t len)
 
 static void gl_fini(struct glctx *g)
 {
-	if (g->dpy != EGL_NO_DISPLAY) {
-		eglMakeCurrent(g->dpy, EGL_NO_SURFACE, EGL_NO_SURFACE,
-			       EGL_NO_CONTEXT);
-		if (g->ctx != EGL_NO_CONTEXT)
-			eglDestroyContext(g->dpy, g->ctx);
-		eglTerminate(g->dpy);
-	}
-	if (g->gbm)
-		gbm_device_destroy(g->gbm);
+	vgu_egl_fini(&g->egl);
 	if (g->fd >= 0)
 		close(g->fd);
 }
@@ -228,7 +202,7 @@ static int bench(struct glctx *g, const char *loop, long n)
 
 int main(int argc, char **argv)
 {
-	struct glctx g = { .fd = -1, .dpy = EGL_NO_DISPLAY, .ctx = EGL_NO_CONTEXT };
+	struct glctx g = { .fd = -1, .egl = VGU_EGL_INIT };
 	char why[160] = "";
 	int rc = 0;
 

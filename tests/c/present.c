@@ -22,14 +22,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <EGL/egl.h>
-#include <EGL/eglext.h>
 #include <GLES2/gl2.h>
-#include <gbm.h>
 #include <xf86drm.h>
 #include <xf86drmMode.h>
 #include <drm_fourcc.h>
 
+#include "vgu_egl.h"
 #include "vgu_test.h"
 
 /* Frames flipped as fast as they come, then one held for the host. */
@@ -47,14 +45,6 @@ struct kms {
 	int fd;
 	uint32_t conn, crtc;
 	drmModeModeInfo mode;
-};
-
-struct gl {
-	struct gbm_device *gbm;
-	struct gbm_surface *surf;
-	EGLDisplay dpy;
-	EGLContext ctx;
-	EGLSurface egl_surf;
 };
 
 static int find_output(struct kms *k, char *why, size_t len)
@@ -99,7 +89,7 @@ static int find_output(struct kms *k, char *why, size_t len)
 	return found;
 }
 
-static int gl_init(struct gl *g, struct kms *k, char *why, size_t len)
+static int gl_init(struct vgu_egl *g, struct kms *k, char *why, size_t len)
 {
 	static const EGLint cfg_attr[] = {
 		EGL_SURFACE_TYPE, EGL_WINDOW_BIT,
@@ -114,11 +104,8 @@ static int gl_init(struct gl *g, struct kms *k, char *why, size_t len)
 	EGLConfig cfgs[64], cfg = NULL;
 	EGLint n = 0, i, vid;
 
-	g->gbm = gbm_create_device(k->fd);
-	if (!g->gbm) {
-		snprintf(why, len, "gbm_create_device failed");
+	if (!vgu_egl_display(g, k->fd, why, len))
 		return 0;
-	}
 	g->surf = gbm_surface_create(g->gbm, k->mode.hdisplay,
 				     k->mode.vdisplay, GBM_FORMAT_XRGB8888,
 				     GBM_BO_USE_SCANOUT | GBM_BO_USE_RENDERING);
@@ -126,12 +113,6 @@ static int gl_init(struct gl *g, struct kms *k, char *why, size_t len)
 		snprintf(why, len, "gbm_surface_create: %s", strerror(errno));
 		return 0;
 	}
-	g->dpy = eglGetPlatformDisplay(EGL_PLATFORM_GBM_KHR, g->gbm, NULL);
-	if (g->dpy == EGL_NO_DISPLAY || !eglInitialize(g->dpy, NULL, NULL)) {
-		snprintf(why, len, "no EGL display on GBM (0x%x)", eglGetError());
-		return 0;
-	}
-	eglBindAPI(EGL_OPENGL_ES_API);
 	if (!eglChooseConfig(g->dpy, cfg_attr, cfgs, 64, &n))
 		n = 0;
 	/* The config whose visual is the surface's format. */
@@ -143,32 +124,7 @@ static int gl_init(struct gl *g, struct kms *k, char *why, size_t len)
 		snprintf(why, len, "no EGL config for XRGB8888 (%d configs)", n);
 		return 0;
 	}
-	g->ctx = eglCreateContext(g->dpy, cfg, EGL_NO_CONTEXT, ctx_attr);
-	g->egl_surf = eglCreateWindowSurface(g->dpy, cfg,
-					     (EGLNativeWindowType)g->surf, NULL);
-	if (g->ctx == EGL_NO_CONTEXT || g->egl_surf == EGL_NO_SURFACE ||
-	    !eglMakeCurrent(g->dpy, g->egl_surf, g->egl_surf, g->ctx)) {
-		snprintf(why, len, "EGL context or surface: 0x%x", eglGetError());
-		return 0;
-	}
-	return 1;
-}
-
-static void gl_fini(struct gl *g)
-{
-	if (g->dpy != EGL_NO_DISPLAY) {
-		eglMakeCurrent(g->dpy, EGL_NO_SURFACE, EGL_NO_SURFACE,
-			       EGL_NO_CONTEXT);
-		if (g->egl_surf != EGL_NO_SURFACE)
-			eglDestroySurface(g->dpy, g->egl_surf);
-		if (g->ctx != EGL_NO_CONTEXT)
-			eglDestroyContext(g->dpy, g->ctx);
-		eglTerminate(g->dpy);
-	}
-	if (g->surf)
-		gbm_surface_destroy(g->surf);
-	if (g->gbm)
-		gbm_device_destroy(g->gbm);
+	return vgu_egl_context(g, cfg, ctx_attr, why, len);
 }
 
 static void fb_destroy(struct gbm_bo *bo, void *data)
@@ -245,7 +201,7 @@ static void request_check(unsigned int idx, uint32_t rgb)
  * Renders frame @i and flips to it (a modeset for the first); the buffer
  * of the frame before goes back to the surface once the flip is done.
  */
-static int present(struct kms *k, struct gl *g, unsigned int i,
+static int present(struct kms *k, struct vgu_egl *g, unsigned int i,
 		   struct gbm_bo **shown, char *why, size_t len)
 {
 	uint32_t rgb = palette[i % NCOLOURS];
@@ -256,7 +212,7 @@ static int present(struct kms *k, struct gl *g, unsigned int i,
 	glClearColor((rgb >> 16) / 255.0f, ((rgb >> 8) & 255) / 255.0f,
 		     (rgb & 255) / 255.0f, 1.0f);
 	glClear(GL_COLOR_BUFFER_BIT);
-	if (!eglSwapBuffers(g->dpy, g->egl_surf)) {
+	if (!eglSwapBuffers(g->dpy, g->surface)) {
 		snprintf(why, len, "frame %u: eglSwapBuffers 0x%x", i,
 			 eglGetError());
 		return 0;
@@ -291,8 +247,7 @@ static int present(struct kms *k, struct gl *g, unsigned int i,
 
 int main(void)
 {
-	struct gl g = { .dpy = EGL_NO_DISPLAY, .ctx = EGL_NO_CONTEXT,
-			.egl_surf = EGL_NO_SURFACE };
+	struct vgu_egl g = VGU_EGL_INIT;
 	struct gbm_bo *shown = NULL;
 	char why[256] = "";
 	const char *renderer;
@@ -312,7 +267,7 @@ int main(void)
 	if (!find_output(&k, why, sizeof(why)) ||
 	    !gl_init(&g, &k, why, sizeof(why))) {
 		skip("frames", "%s", why);
-		gl_fini(&g);
+		vgu_egl_fini(&g);
 		return test_exit();
 	}
 	renderer = (const char *)glGetString(GL_RENDERER);
@@ -320,7 +275,7 @@ int main(void)
 	if (!renderer || strncmp(renderer, "virgl", 5)) {
 		skip("frames", "GL renders with %s, not virgl through the driver",
 		     renderer ? renderer : "nothing");
-		gl_fini(&g);
+		vgu_egl_fini(&g);
 		return test_exit();
 	}
 
@@ -335,7 +290,7 @@ int main(void)
 
 	if (shown)
 		gbm_surface_release_buffer(g.surf, shown);
-	gl_fini(&g);
+	vgu_egl_fini(&g);
 	drmDropMaster(k.fd);
 	close(k.fd);
 	return test_exit();
