@@ -126,14 +126,6 @@ static int submit(struct client *c, int *fence_fd, uint32_t out_sync, int ring)
 	return ret;
 }
 
-/* Waits for a sync_file to signal; 0, or an errno / ETIME. */
-static int wait_fence_fd(int fd, int ms)
-{
-	int w = fence_wait(fd, ms);
-
-	return w == 1 ? 0 : w == 0 ? ETIME : -w;
-}
-
 /* 2D: a blocking WAIT on the resource, retried up to @ms (the driver's
  * own WAIT gives up with EBUSY after 15 s). */
 static int wait_bo(struct client *c, int ms)
@@ -150,23 +142,34 @@ static int wait_bo(struct client *c, int ms)
 }
 
 /*
+ * Waits for the client's last unit: with 3D through its sync_file @ffd,
+ * which this closes, without through WAIT. 0, or an errno / ETIME.
+ */
+static int wait_unit(struct client *c, int ffd)
+{
+	int ret;
+
+	if (!ft.virgl)
+		return wait_bo(c, WAIT_MS);
+	ret = -vgu_fence_wait(ffd, WAIT_MS);
+	close(ffd);
+	return ret;
+}
+
+/*
  * Submits one unit and waits for it: with 3D through a sync_file polled,
  * without through WAIT. 0 or an errno; *what names the failing step.
  */
 static int submit_wait(struct client *c, const char **what)
 {
-	int ret, ffd;
+	int ret, ffd = -1;
 
 	*what = "submit";
 	ret = submit(c, ft.virgl ? &ffd : NULL, 0, -1);
 	if (ret)
 		return ret;
 	*what = "wait";
-	if (!ft.virgl)
-		return wait_bo(c, WAIT_MS);
-	ret = wait_fence_fd(ffd, WAIT_MS);
-	close(ffd);
-	return ret;
+	return wait_unit(c, ffd);
 }
 
 /* ------------------------------------------------------------- 1 threads */
@@ -184,7 +187,7 @@ static void *thread_fn(void *p)
 {
 	struct thread_arg *a = p;
 	struct client c;
-	int i, ret, ffd;
+	int i, ret, ffd = -1;
 
 	a->err[0] = '\0';
 	ret = client_open(&c);
@@ -207,12 +210,7 @@ static void *thread_fn(void *p)
 		}
 		if (!fenced)
 			continue;
-		if (ft.virgl) {
-			ret = wait_fence_fd(ffd, WAIT_MS);
-			close(ffd);
-		} else {
-			ret = wait_bo(&c, WAIT_MS);
-		}
+		ret = wait_unit(&c, ffd);
 		if (ret) {
 			snprintf(a->err, sizeof(a->err),
 				 "thread %d: fence of submission %d: %s within %d s",
@@ -439,11 +437,7 @@ static int full_burst(struct client *c, int *at)
 			return ret;
 	}
 	*at = -1;
-	if (!ft.virgl)
-		return wait_bo(c, WAIT_MS);
-	ret = wait_fence_fd(ffd, WAIT_MS);
-	close(ffd);
-	return ret;
+	return wait_unit(c, ffd);
 }
 
 /*
