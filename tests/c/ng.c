@@ -324,27 +324,12 @@ static const char *const blob_tests[] = {
 	"blob-hints-bad", "blob-hints-pad2", "blob-hints-defer-guest",
 };
 
-static struct drm_virtgpu_ng_blob_create ngblob_base(void)
-{
-	return (struct drm_virtgpu_ng_blob_create){
-		.blob_mem = VIRTGPU_BLOB_MEM_GUEST,
-		.blob_flags = VIRTGPU_BLOB_FLAG_USE_MAPPABLE,
-		.size = PAGE,
-	};
-}
+static const struct drm_virtgpu_ng_blob_create ngblob_base = GUEST_BLOB_PAGE;
 
-static int try_ngblob(int fd, struct drm_virtgpu_ng_blob_create *b)
+static int try_ngblob(int fd, void *req)
 {
+	struct drm_virtgpu_ng_blob_create *b = req;
 	int ret = xioctl(fd, DRM_IOCTL_VIRTGPU_NG_BLOB_CREATE, b);
-
-	if (!ret)
-		close_handle(fd, b->bo_handle);
-	return ret;
-}
-
-static int try_blob(int fd, struct drm_virtgpu_resource_create_blob *b)
-{
-	int ret = xioctl(fd, DRM_IOCTL_VIRTGPU_RESOURCE_CREATE_BLOB, b);
 
 	if (!ret)
 		close_handle(fd, b->bo_handle);
@@ -353,42 +338,34 @@ static int try_blob(int fd, struct drm_virtgpu_resource_create_blob *b)
 
 static void test_blob_create(int fd)
 {
+#define B(n, f, v) FIELD_TEST(n, struct drm_virtgpu_ng_blob_create, f, v, EINVAL)
+	static const struct field_test bad[] = {
+		B("blob-create-pad", pad, 1),
+		B("blob-create-bad-flags", blob_flags, 0x8),
+		B("blob-create-bad-hints", blob_hints, 0x2),
+		B("blob-create-mem-0", blob_mem, 0),
+		B("blob-create-size-0", size, 0),
+		B("blob-create-size-unaligned", size, PAGE + 1),
+		B("blob-create-guest-blob-id", blob_id, 1),
+	};
+#undef B
 	struct drm_virtgpu_resource_create_blob ob;
 	struct drm_virtgpu_ng_blob_create b;
 	volatile uint32_t *p;
 	int ret;
 
 	if (!ft.blob) {
-		b = ngblob_base();
+		b = ngblob_base;
 		expect("blob-create-unsupported", try_ngblob(fd, &b), EOPNOTSUPP);
 		SKIP_ALL(blob_tests, "host has no blob resources");
 		return;
 	}
 	skip("blob-create-unsupported", "host offers blob resources");
 
-	b = ngblob_base();
-	b.pad = 1;
-	expect("blob-create-pad", try_ngblob(fd, &b), EINVAL);
-	b = ngblob_base();
-	b.blob_flags = 0x8;
-	expect("blob-create-bad-flags", try_ngblob(fd, &b), EINVAL);
-	b = ngblob_base();
-	b.blob_hints = 0x2;
-	expect("blob-create-bad-hints", try_ngblob(fd, &b), EINVAL);
-	b = ngblob_base();
-	b.blob_mem = 0;
-	expect("blob-create-mem-0", try_ngblob(fd, &b), EINVAL);
-	b = ngblob_base();
-	b.size = 0;
-	expect("blob-create-size-0", try_ngblob(fd, &b), EINVAL);
-	b = ngblob_base();
-	b.size = PAGE + 1;
-	expect("blob-create-size-unaligned", try_ngblob(fd, &b), EINVAL);
-	b = ngblob_base();
-	b.blob_id = 1;
-	expect("blob-create-guest-blob-id", try_ngblob(fd, &b), EINVAL);
+	expect_fields(fd, &ngblob_base, sizeof(ngblob_base), try_ngblob, bad,
+		      sizeof(bad) / sizeof(bad[0]));
 	if (ft.virgl) {
-		b = ngblob_base();
+		b = ngblob_base;
 		b.cmd_size = 4;
 		b.cmd = BAD_PTR;
 		expect("blob-create-cmd-bad-pointer", try_ngblob(fd, &b), EFAULT);
@@ -397,7 +374,7 @@ static void test_blob_create(int fd)
 	}
 
 	/* One call: handle, offset and caching, and the mapping works. */
-	b = ngblob_base();
+	b = ngblob_base;
 	ret = xioctl(fd, DRM_IOCTL_VIRTGPU_NG_BLOB_CREATE, &b);
 	if (ret || !b.offset || b.map_info != VIRTGPU_NG_MAP_CACHED) {
 		fail("blob-create-guest", "%s, offset 0x%llx, map_info %u",
@@ -417,7 +394,7 @@ static void test_blob_create(int fd)
 	if (!ret)
 		close_handle(fd, b.bo_handle);
 
-	b = ngblob_base();
+	b = ngblob_base;
 	b.blob_flags = 0;
 	ret = xioctl(fd, DRM_IOCTL_VIRTGPU_NG_BLOB_CREATE, &b);
 	check("blob-create-not-mappable",
@@ -428,12 +405,8 @@ static void test_blob_create(int fd)
 		close_handle(fd, b.bo_handle);
 
 	/* Upstream 7.x's blob_hints in RESOURCE_CREATE_BLOB. */
-	ob = (struct drm_virtgpu_resource_create_blob){
-		.blob_mem = VIRTGPU_BLOB_MEM_GUEST,
-		.blob_flags = VIRTGPU_BLOB_FLAG_USE_MAPPABLE,
-		.size = PAGE,
-		.blob_hints = 0x2,
-	};
+	ob = (struct drm_virtgpu_resource_create_blob)GUEST_BLOB_PAGE;
+	ob.blob_hints = 0x2;
 	expect("blob-hints-bad", try_blob(fd, &ob), EINVAL);
 	ob.blob_hints = 0;
 	ob.pad2 = 1;

@@ -352,83 +352,53 @@ static const char *const blob_tests[] = {
 	"blob-guest-transfer",
 };
 
-static struct drm_virtgpu_resource_create_blob blob_base(void)
-{
-	return (struct drm_virtgpu_resource_create_blob){
-		.blob_mem = VIRTGPU_BLOB_MEM_GUEST,
-		.blob_flags = VIRTGPU_BLOB_FLAG_USE_MAPPABLE,
-		.size = PAGE,
-	};
-}
-
-static int try_blob(int fd, struct drm_virtgpu_resource_create_blob *b)
-{
-	int ret = xioctl(fd, DRM_IOCTL_VIRTGPU_RESOURCE_CREATE_BLOB, b);
-
-	if (!ret)
-		close_handle(fd, b->bo_handle);
-	return ret;
-}
+static const struct drm_virtgpu_resource_create_blob blob_base = GUEST_BLOB_PAGE;
 
 static void test_blob(int fd)
 {
 	static const uint32_t nop = NOP_CMD;
+	int cross = 0, cross_want = !getparam(fd, VIRTGPU_PARAM_CROSS_DEVICE,
+					      &cross) && cross ? 0 : EOPNOTSUPP;
+#define B(n, f, v, e) FIELD_TEST(n, struct drm_virtgpu_resource_create_blob, f, v, e)
+	const struct field_test bad[] = {
+		B("blob-pad", pad, 1, EINVAL),
+		B("blob-bad-flags", blob_flags, 0x8, EINVAL),
+		B("blob-mem-0", blob_mem, 0, EINVAL),
+		B("blob-mem-4", blob_mem, 4, EINVAL),
+		B("blob-size-0", size, 0, EINVAL),
+		B("blob-size-unaligned", size, PAGE + 1, EINVAL),
+		B("blob-cmd-size-unaligned", cmd_size, 3, EINVAL),
+		B("blob-cmd-size-128k", cmd_size, 128 << 10, EINVAL),
+		B("blob-guest-blob-id", blob_id, 1, EINVAL),
+		/* Valid where the host names resources for other devices. */
+		B("blob-cross-device", blob_flags, VIRTGPU_BLOB_FLAG_USE_MAPPABLE |
+		  VIRTGPU_BLOB_FLAG_USE_CROSS_DEVICE, cross_want),
+	};
+#undef B
 	struct drm_virtgpu_resource_create_blob b;
 	struct drm_virtgpu_resource_info ri;
 	struct drm_virtgpu_3d_transfer_to_host t;
 	struct drm_virtgpu_map m;
 	volatile uint32_t *p;
 	unsigned int i;
-	int ret, cross = 0;
+	int ret;
 
 	if (!ft.blob) {
-		b = blob_base();
+		b = blob_base;
 		expect("blob-unsupported", try_blob(fd, &b), EOPNOTSUPP);
-		for (i = 0; i < sizeof(blob_tests) / sizeof(blob_tests[0]); i++)
-			skip(blob_tests[i], "host has no blob resources");
+		SKIP_ALL(blob_tests, "host has no blob resources");
 		return;
 	}
 	skip("blob-unsupported", "host offers blob resources");
 
-	b = blob_base();
-	b.pad = 1;
-	expect("blob-pad", try_blob(fd, &b), EINVAL);
-	b = blob_base();
-	b.blob_flags = 0x8;
-	expect("blob-bad-flags", try_blob(fd, &b), EINVAL);
-	b = blob_base();
-	b.blob_mem = 0;
-	expect("blob-mem-0", try_blob(fd, &b), EINVAL);
-	b = blob_base();
-	b.blob_mem = 4;
-	expect("blob-mem-4", try_blob(fd, &b), EINVAL);
-	b = blob_base();
-	b.size = 0;
-	expect("blob-size-0", try_blob(fd, &b), EINVAL);
-	b = blob_base();
-	b.size = PAGE + 1;
-	expect("blob-size-unaligned", try_blob(fd, &b), EINVAL);
-	b = blob_base();
-	b.cmd_size = 3;
-	expect("blob-cmd-size-unaligned", try_blob(fd, &b), EINVAL);
-	b = blob_base();
-	b.cmd_size = 128 << 10;
-	expect("blob-cmd-size-128k", try_blob(fd, &b), EINVAL);
-	b = blob_base();
-	b.blob_id = 1;
-	expect("blob-guest-blob-id", try_blob(fd, &b), EINVAL);
-	/* Valid where the host names resources for other devices. */
-	b = blob_base();
-	b.blob_flags |= VIRTGPU_BLOB_FLAG_USE_CROSS_DEVICE;
-	expect("blob-cross-device", try_blob(fd, &b),
-	       !getparam(fd, VIRTGPU_PARAM_CROSS_DEVICE, &cross) && cross ?
-	       0 : EOPNOTSUPP);
+	expect_fields(fd, &blob_base, sizeof(blob_base), try_blob, bad,
+		      sizeof(bad) / sizeof(bad[0]));
 
 	/*
 	 * Base with a context command (one NOP, which the host context runs
 	 * before the blob is made): valid, then with a bad command pointer.
 	 */
-	b = blob_base();
+	b = blob_base;
 	b.cmd = (uintptr_t)&nop;
 	b.cmd_size = 4;
 	ret = try_blob(fd, &b);
@@ -440,7 +410,7 @@ static void test_blob(int fd)
 		expect("blob-cmd-bad-pointer", try_blob(fd, &b), EFAULT);
 	}
 
-	b = blob_base();
+	b = blob_base;
 	ret = xioctl(fd, DRM_IOCTL_VIRTGPU_RESOURCE_CREATE_BLOB, &b);
 	check("blob-guest-valid", !ret && b.bo_handle,
 	      "%s, bo_handle %u", ename(ret), b.bo_handle);

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,6 +130,42 @@ static inline void expect(const char *name, int got, int want)
 	check(name, got == want, "expected %s, got %s", ename(want), ename(got));
 }
 
+/*
+ * An invalid-input test of an ioctl: the valid base request with one field
+ * changed, and the one errno the call must give.
+ */
+struct field_test {
+	const char *name;
+	size_t off, size;	/* of the field: 4 or 8 bytes */
+	uint64_t val;
+	int want;
+};
+
+#define FIELD_TEST(name, type, field, val, want) \
+	{ name, offsetof(type, field), sizeof(((type *)0)->field), val, want }
+
+/*
+ * Runs @n field tests on copies of @base (@len bytes, at most 256): @try
+ * sends one request and returns 0 or the errno.
+ */
+static inline void expect_fields(int fd, const void *base, size_t len,
+				 int (*try)(int fd, void *req),
+				 const struct field_test *t, size_t n)
+{
+	uint64_t req[32];
+	uint32_t v32;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		memcpy(req, base, len);
+		v32 = t[i].val;
+		memcpy((char *)req + t[i].off,
+		       t[i].size == 8 ? (void *)&t[i].val : (void *)&v32,
+		       t[i].size);
+		expect(t[i].name, try(fd, req), t[i].want);
+	}
+}
+
 /* --- benchmark mode of the client programs (glloop, vkloop) -------------- */
 
 /*
@@ -183,6 +220,22 @@ static inline void close_handle(int fd, uint32_t handle)
 {
 	if (handle)
 		vgu_gem_close(fd, handle);
+}
+
+/* A mappable guest blob of one page: valid wherever blobs are. */
+#define GUEST_BLOB_PAGE { .blob_mem = VIRTGPU_BLOB_MEM_GUEST, \
+			  .blob_flags = VIRTGPU_BLOB_FLAG_USE_MAPPABLE, \
+			  .size = 4096 }
+
+/* RESOURCE_CREATE_BLOB of @req; an unexpected success leaks nothing. */
+static inline int try_blob(int fd, void *req)
+{
+	struct drm_virtgpu_resource_create_blob *b = req;
+	int ret = xioctl(fd, DRM_IOCTL_VIRTGPU_RESOURCE_CREATE_BLOB, b);
+
+	if (!ret)
+		close_handle(fd, b->bo_handle);
+	return ret;
 }
 
 /* vgu_probe_features(), and a comment line saying what it found. */
