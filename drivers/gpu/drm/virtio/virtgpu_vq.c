@@ -69,7 +69,6 @@ MODULE_PARM_DESC(merge_submits,
 /* Below this many free descriptors, waiting makes the ring overflow. */
 #define VGPU_LOW_FREE	16
 
-
 void vgpu_stat_add(struct vgpu_device *vgdev, enum vgpu_stat stat, u64 n)
 {
 	atomic64_add(n, &vgdev->stats.ev[stat]);

@@ -167,8 +167,9 @@ static struct vgpu_fence *fake_fence(struct kunit *test,
 
 	KUNIT_ASSERT_NOT_NULL(test, f);
 	f->owner = owner;
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test,
-				fence_put_action, &f->base));
+	KUNIT_ASSERT_EQ(test, 0,
+			kunit_add_action_or_reset(test, fence_put_action,
+						  &f->base));
 	return f;
 }
 
