@@ -7,7 +7,7 @@
 #              [--kernel KVER]   (one of the image's kernels; default GUEST_KVER)
 #              [--panic 1]       (end with drm_panic's check: the guest crashes)
 #              [--smp N]         (virtual CPUs, default 2)
-#   CFG: 2d | 2d-dual | virgl | virgl-blob | venus
+#   CFG: a config of tests/configs (2d, 2d-dual, virgl, virgl-blob, venus)
 # Results land in OUT/results.txt (PASS/FAIL/SKIP lines), with the guest's
 # dmesg, serial log, per-test logs and screendumps next to it.
 set -eu
@@ -31,14 +31,12 @@ if [ -z "$image" ] || [ -z "$config" ] || [ -z "$driver" ] || [ -z "$runlist" ] 
     die "usage: run-guest.sh --image DIR --config CFG --driver D --runlist FILE --out DIR"
 fi
 
-gl=0
-case "$config" in
-    2d)         gpu="virtio-gpu-pci";;
-    2d-dual)    gpu="virtio-gpu-pci,max_outputs=2";;
-    virgl)      gpu="virtio-gpu-gl-pci"; gl=1;;
-    virgl-blob) gpu="virtio-gpu-gl-pci,blob=true,hostmem=256M"; gl=1;;
-    venus)      gpu="virtio-gpu-gl-pci,blob=true,hostmem=1G,venus=true"; gl=1;;
-    *) die "unknown config '$config' (2d 2d-dual virgl virgl-blob venus)";;
+# The device and display of each config: tests/configs.
+gpu=$(config_field "$config" device) || die "unknown config '$config' ($(config_names))"
+case "$(config_field "$config" display)" in
+    gl) gl=1;;
+    none) gl=0;;
+    *) die "tests/configs: display of $config must be none or gl";;
 esac
 case "$driver" in ours|distro) ;; *) die "driver must be ours or distro";; esac
 [ -f "$image/vmlinuz-$kernel" ] || die "the guest image has no kernel $kernel"

@@ -19,7 +19,8 @@ set -eu -o pipefail
 . "$(dirname "$0")/lib/common.sh"
 cd "$VGPU_SRC"
 
-ALL_CONFIGS="2d 2d-dual virgl virgl-blob venus"
+# Every config of tests/configs, in its order.
+ALL_CONFIGS="$(config_names)"
 CONFIGS="${CONFIGS:-$ALL_CONFIGS}"
 # Word-split on purpose: a space-separated list of config names.
 read -r -a CFGS <<<"$CONFIGS"
