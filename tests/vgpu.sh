@@ -53,21 +53,32 @@ roots() {
     GUESTIMG_IN="/cache/$(basename "$GUESTIMG")"
 }
 
-# Full run-list: our C tests (every program in PROGS of tests/c/Makefile, in
-# that order), a short glmark2, the reload and unplug tests, piglit (virgl
-# configs only, tests/guest/piglit.list; 60 s per test), patched Mesa's
+# Full run-list: our C tests (tests/c/run.list, in its order), a short
+# glmark2, the reload and unplug tests, piglit (virgl configs only,
+# tests/guest/piglit.list; 60 s per test), patched Mesa's
 # tests (3D configs, tests/guest/tests/mesa-ng.sh), then IGT, and for
 # check-full the subtests of tests/igt-full.list after all of it.
 igt_lines() {
     sed -e 's/#.*//' -e '/^[[:space:]]*$/d' -e 's/^/igt /' "$1"
 }
+# c_lines [newest]: run-list lines of tests/c/run.list (NAME [timeout=S]
+# [newest]), all of them or those marked newest.
+c_lines() {
+    sed -e 's/#.*//' tests/c/run.list | awk -v only="${1:-}" '
+        NF == 0 { next }
+        {
+            t = 120; newest = 0
+            for (i = 2; i <= NF; i++) {
+                if ($i ~ /^timeout=[0-9]+$/) t = substr($i, 9)
+                else if ($i == "newest") newest = 1
+                else { print "tests/c/run.list: unknown word " $i > "/dev/stderr"; exit 1 }
+            }
+            if (only != "newest" || newest) print "c " $1 " timeout=" t
+        }'
+}
 make_runlist() {
-    local p
     {
-        # shellcheck disable=SC2013  # PROGS is a list of words
-        for p in $(sed -n 's/^PROGS[[:space:]]*:\{0,1\}=//p' tests/c/Makefile); do
-            echo "c $p timeout=120"
-        done
+        c_lines
         echo "sh glmark2 timeout=180"
         echo "sh reload timeout=300"
         echo "sh unplug timeout=120"
@@ -130,8 +141,7 @@ newest_kernel() {
     local k="${GUEST_KVERS##* }" v rl
     v="${k%.*}"
     rl="$RUN/runlist-$v.txt"
-    sed -n 's/^PROGS[[:space:]]*:\{0,1\}=//p' tests/c/Makefile | tr ' ' '\n' |
-        sed -n 's/^\(basic\|uapi\|ng\|kms\|stats\)$/c & timeout=120/p' >"$rl"
+    c_lines newest >"$rl"
     if [ "$DRIVER" = ours ]; then
         rm -f "$KO"
         KVER="$k" build_checks "$RUN/build-$v" module
