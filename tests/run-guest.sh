@@ -142,86 +142,21 @@ if [ ! -s "$out/results.txt" ]; then
     sed -n 's/^.*VGPU-RESULT: //p' "$out/serial.log" | tr -d '\r' >"$out/results.txt"
 fi
 
-# --- screendump checks ----------------------------------------------------------
-# The guest asks for one with "VGPU-SCREENDUMP NAME crc=... test=TEST" (or
-# colour=RRGGBB instead of crc=) on its console; qemu-watch.py leaves its
-# verdict in screendump-checks.txt. Stop the watcher first so that no
-# verdict is still being written.
+# --- screendump checks and drm_panic --------------------------------------------
+# The guest asks for a screendump check on its console; qemu-watch.py leaves
+# its verdicts in screendump-checks.txt (and drm_panic's numbers in
+# panic-check.txt), and tests/lib/report.py turns them into result lines.
+# Stop the watcher first so that no verdict is still being written.
 if [ -n "$watch_pid" ]; then
     kill "$watch_pid" 2>/dev/null || true
     wait "$watch_pid" 2>/dev/null || true
     watch_pid=""
 fi
-check_field() { # check_field LINE KEY: VALUE of " KEY=VALUE" in LINE
-    printf '%s\n' "$1" | sed -n "s/.* $2=\([^ ]*\).*/\1/p"
-}
-screendump_result() { # screendump_result TEST CHECK-LINE
-    local t="$1" c="$2" st exp got dump age hold late=""
-    if [ -z "$c" ]; then
-        echo "FAIL $t [the guest asked for a screendump check, the host made none (see watch.log)]"
-        return
-    fi
-    st=$(printf '%s\n' "$c" | cut -d' ' -f3)
-    exp=$(check_field "$c" expected)
-    age=$(check_field "$c" age)
-    hold=$(check_field "$c" hold)
-    # age bounds the dump's delay after the request; past the guest's hold
-    # the screen may already show something else.
-    if [ -n "$age" ] && [ -n "$hold" ] && awk -v a="$age" -v h="$hold" 'BEGIN { exit !(a + 0 >= h + 0) }'; then
-        late="; dumped up to ${age} s after the request, the guest held the picture ${hold} s"
-    fi
-    case "$st" in
-        match) echo "PASS $t";;
-        mismatch)
-            got=$(check_field "$c" got)
-            dump=$(check_field "$c" dump)
-            echo "FAIL $t [expected $exp, got $got, dump $dump$late]";;
-        *)
-            if [ "$gl" = 1 ]; then
-                # gtk,gl=on shows the scanout as a GL texture, so QEMU has no
-                # surface to dump; the Xvfb screen is a scaled window.
-                echo "SKIP $t QEMU cannot screendump a GL scanout (${c#* error=}); the Xvfb screen is scaled, not exact"
-            else
-                echo "FAIL $t [screendump failed: ${c#* error=}$late]"
-            fi;;
-    esac
-}
-tr -d '\r' <"$out/serial.log" |
-    sed -n 's/^.*VGPU-SCREENDUMP \([^ ]*\) .*\(crc\|colour\)=.* test=\([^ ]*\).*$/\3 \1/p' | sort -u |
-    while read -r test name; do
-        screendump_result "$test" "$(awk -v t="$test" -v n="$name" '$1 == t && $2 == n' \
-            "$out/screendump-checks.txt" 2>/dev/null | tail -n 1)"
-    done >>"$out/results.txt"
-
-# --- drm_panic -------------------------------------------------------------------
-# Before the crash the screen must be the guest's flat grey; after it, the
-# panic screen (white on black, drawn by drm_panic through our driver)
-# must have replaced nearly all of it.
-panic_field() { # panic_field before|after KEY: a value from the last check line
-    tail -n 1 "$out/panic-check.txt" | awk -v w="$1" -v k="$2" '{
-        split($0, part, / after /)
-        seg = (w == "before") ? part[1] : part[2]
-        if (match(seg, k "=[^ ]*"))
-            print substr(seg, RSTART + length(k) + 1, RLENGTH - length(k) - 1)
-    }'
-}
+python3 "$VGPU_SRC/tests/lib/report.py" screendumps "$out" "$(config_field "$config" display)" \
+    >>"$out/results.txt" || echo "FAIL guest/screendump-verdicts [report.py failed]" >>"$out/results.txt"
 if [ "$panic" = 1 ]; then
-    t=panic/screen
-    skip=$(tr -d '\r' <"$out/serial.log" | sed -n 's/^.*VGPU-PANIC-SKIP //p' | tail -n 1)
-    if [ -n "$skip" ]; then
-        echo "SKIP $t $skip"
-    elif [ ! -s "$out/panic-check.txt" ]; then
-        echo "FAIL $t [no panic check was made (see watch.log and serial.log)]"
-    else
-        line=$(tail -n 1 "$out/panic-check.txt")
-        g0=$(panic_field before grey) g1=$(panic_field after grey) w1=$(panic_field after white)
-        if [ -n "$g0" ] && [ -n "$g1" ] && [ -n "$w1" ] &&
-           awk -v a="$g0" -v b="$g1" -v w="$w1" 'BEGIN { exit !(a >= 0.9 && b <= 0.05 && w > 0.001) }'; then
-            echo "PASS $t"
-        else
-            echo "FAIL $t [$line]"
-        fi
-    fi >>"$out/results.txt"
+    python3 "$VGPU_SRC/tests/lib/report.py" panic "$out" >>"$out/results.txt" ||
+        echo "FAIL panic/screen [report.py failed]" >>"$out/results.txt"
 fi
 
 if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then

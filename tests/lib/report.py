@@ -8,6 +8,12 @@ report.py merge RUNDIR EXPECTDIR PREFIX CONFIG...
     replace the tests named PREFIX* in EXPECTDIR/CONFIG.distro with those of
     a distro run of one part of the run-list (RUNDIR/CONFIG-distro), e.g. a
     new test step recorded without running everything again
+report.py screendumps OUTDIR none|gl
+    the result lines of the screendump checks one guest asked for (its
+    serial.log) from the host's verdicts (screendump-checks.txt, written by
+    qemu-watch.py); gl: the config shows its scanout as a GL texture
+report.py panic OUTDIR
+    the result line of drm_panic's check (panic-check.txt, serial.log)
 
 Counting (the final "N passed, N failed, N skipped" line):
   passed   a test that PASSes
@@ -24,6 +30,7 @@ Counting (the final "N passed, N failed, N skipped" line):
            they stay in sight instead of being left out of the run
 """
 import os
+import re
 import sys
 
 
@@ -211,7 +218,132 @@ def binaries(expdir, configs):
         print("%-24s%s" % (g, row))
 
 
+# --- verdicts of the checks the host makes for a guest ----------------------
+# Both read the guest's serial console and what qemu-watch.py measured.
+
+# drm_panic's check (tests/guest/tests/panic.sh, qemu-watch.py's PanicCheck):
+# shares of the screen's pixels before the crash (the flat grey the guest
+# painted) and after it (drm_panic's screen, white text on black).
+PANIC_GREY_BEFORE_MIN = 0.9     # the grey must fill at least this before;
+                                # less means the dump missed the guest's fill
+PANIC_GREY_AFTER_MAX = 0.05     # and at most this after: the panic screen
+                                # replaced nearly all of it
+PANIC_WHITE_AFTER_MIN = 0.001   # some white (the panic text) must be there
+                                # after: more than this share
+
+
+def serial_lines(outdir):
+    try:
+        with open(os.path.join(outdir, "serial.log"), errors="replace") as f:
+            return [line.rstrip("\n").replace("\r", "") for line in f]
+    except OSError:
+        return []
+
+
+def file_lines(path):
+    try:
+        with open(path, errors="replace") as f:
+            return [line.rstrip("\n") for line in f if line.strip()]
+    except OSError:
+        return []
+
+
+def fields(text):
+    """KEY=VALUE words of TEXT; a later KEY wins."""
+    return dict(re.findall(r"(?:^| )(\w+)=(\S*)", text))
+
+
+def screendump_verdict(test, check, gl):
+    """One result line from the host's last check line for TEST (or None).
+
+    A check line is 'TEST NAME match|mismatch|error KEY=VALUE...'. age
+    bounds the dump's delay after the guest's request; past the guest's
+    hold the screen may already show something else, which a failure
+    then says.
+    """
+    if check is None:
+        return ("FAIL %s [the guest asked for a screendump check, the host made "
+                "none (see watch.log)]" % test)
+    words = check.split(" ")
+    status = words[2] if len(words) > 2 else ""
+    f = fields(check)
+    late = ""
+    try:
+        if float(f["age"]) >= float(f["hold"]):
+            late = ("; dumped up to %s s after the request, the guest held the "
+                    "picture %s s" % (f["age"], f["hold"]))
+    except (KeyError, ValueError):
+        pass
+    if status == "match":
+        return "PASS %s" % test
+    if status == "mismatch":
+        return "FAIL %s [expected %s, got %s, dump %s%s]" % (
+            test, f.get("expected", ""), f.get("got", ""), f.get("dump", ""), late)
+    error = check.split(" error=", 1)[1] if " error=" in check else check
+    if gl:
+        # gtk,gl=on shows the scanout as a GL texture, so QEMU has no
+        # surface to dump; the Xvfb screen is a scaled window.
+        return ("SKIP %s QEMU cannot screendump a GL scanout (%s); the Xvfb "
+                "screen is scaled, not exact" % (test, error))
+    return "FAIL %s [screendump failed: %s%s]" % (test, error, late)
+
+
+def screendumps(outdir, gl):
+    """Result lines of the screendump checks the guest asked for.
+
+    The guest asks with 'VGPU-SCREENDUMP NAME crc=... test=TEST' (or
+    colour=RRGGBB instead of crc=) on its console; qemu-watch.py leaves its
+    verdict in screendump-checks.txt.
+    """
+    asked = set()
+    for line in serial_lines(outdir):
+        m = re.match(r".*VGPU-SCREENDUMP (\S+) .*(?:crc|colour)=.* test=(\S+)", line)
+        if m:
+            asked.add((m.group(2), m.group(1)))
+    checks = file_lines(os.path.join(outdir, "screendump-checks.txt"))
+    out = []
+    for test, name in sorted(asked, key=lambda tn: "%s %s" % tn):
+        last = None
+        for c in checks:
+            w = c.split(" ")
+            if len(w) >= 2 and w[0] == test and w[1] == name:
+                last = c
+        out.append(screendump_verdict(test, last, gl))
+    return out
+
+
+def panic_verdict(outdir):
+    """The result line of drm_panic's check, panic/screen."""
+    test = "panic/screen"
+    skip = [line.split("VGPU-PANIC-SKIP ", 1)[1] for line in serial_lines(outdir)
+            if "VGPU-PANIC-SKIP " in line]
+    if skip:
+        return "SKIP %s %s" % (test, skip[-1])
+    checks = file_lines(os.path.join(outdir, "panic-check.txt"))
+    if not checks:
+        return "FAIL %s [no panic check was made (see watch.log and serial.log)]" % test
+    line = checks[-1]
+    before, _, after = line.partition(" after ")
+    try:
+        grey0 = float(re.search(r"grey=(\S*)", before).group(1))
+        grey1 = float(re.search(r"grey=(\S*)", after).group(1))
+        white1 = float(re.search(r"white=(\S*)", after).group(1))
+    except (AttributeError, ValueError):
+        return "FAIL %s [%s]" % (test, line)
+    if (grey0 >= PANIC_GREY_BEFORE_MIN and grey1 <= PANIC_GREY_AFTER_MAX
+            and white1 > PANIC_WHITE_AFTER_MIN):
+        return "PASS %s" % test
+    return "FAIL %s [%s]" % (test, line)
+
+
 def main():
+    if sys.argv[1] == "screendumps":
+        for line in screendumps(sys.argv[2], sys.argv[3] == "gl"):
+            print(line)
+        return 0
+    if sys.argv[1] == "panic":
+        print(panic_verdict(sys.argv[2]))
+        return 0
     if sys.argv[1] == "binaries":
         binaries(sys.argv[2], sys.argv[3:])
         return 0
