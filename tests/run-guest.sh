@@ -60,6 +60,8 @@ trap 'exit 130' INT TERM
 stage="$tmp/work"
 mkdir -p "$stage/out" "$stage/bin"
 cp -r "$VGPU_SRC/tests/guest" "$stage/guest"
+# The guest turns IGT's and piglit's results files into result lines with it.
+cp "$VGPU_SRC/tests/lib/report.py" "$stage/guest/report.py"
 cp "$runlist" "$stage/runlist.txt"
 if [ -n "$bins" ] && [ -d "$bins" ]; then cp -r "$bins/." "$stage/bin/"; fi
 # Patched Mesa, built for the prefix where the guest mounts it (mesa/).

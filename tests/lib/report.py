@@ -14,6 +14,9 @@ report.py screendumps OUTDIR none|gl
     qemu-watch.py); gl: the config shows its scanout as a GL texture
 report.py panic OUTDIR
     the result line of drm_panic's check (panic-check.txt, serial.log)
+report.py igt RESULTS_JSON RC
+    the result lines of an igt_runner run (its results.json; RC its exit
+    code), run in the guest by tests/guest/main.sh
 
 Counting (the final "N passed, N failed, N skipped" line):
   passed   a test that PASSes
@@ -29,6 +32,7 @@ Counting (the final "N passed, N failed, N skipped" line):
            with the skipped, and every one printed with its reason, so that
            they stay in sight instead of being left out of the run
 """
+import json
 import os
 import re
 import sys
@@ -336,9 +340,67 @@ def panic_verdict(outdir):
     return "FAIL %s [%s]" % (test, line)
 
 
+# --- IGT's results.json ------------------------------------------------------
+# igt_runner names tests igt@BINARY[@SUBTEST[@DYNAMIC]], lower-cased; ours
+# are igt/BINARY/SUBTEST[/DYNAMIC] as IGT prints them ("pipe-A-Virtual-1"),
+# so the case comes back from the tests' own output.
+IGT_PASS = ("pass", "warn", "dmesg-warn")   # warn: a pass that wrote to
+# stderr; dmesg-warn: a pass with kernel warnings, which dmesg-clean checks
+IGT_SKIP = ("skip",)
+IGT_UNREPORTED = ("notrun",)                # never started: no result, as
+# when IGT itself does not reach a subtest
+IGT_NAME_RE = re.compile(r"(?:Starting (?:dynamic )?subtest: |(?:Dynamic s|S)ubtest |"
+                         r": starting (?:dynamic )?subtest )([^ :\n]+)")
+
+
+def clean(text, n=150):
+    return re.sub(r"  +", " ", re.sub(r"[\r\t]", " ", text))[:n]
+
+
+def igt_lines(results_json, rc):
+    try:
+        with open(results_json, errors="replace") as f:
+            data = json.load(f)
+    except (OSError, ValueError) as e:
+        return ["FAIL igt/runner [no results from igt_runner (exit %s): %s]" % (rc, e)]
+    tests = data.get("tests", {})
+    case = {}
+    for t in tests.values():
+        for name in IGT_NAME_RE.findall("%s\n%s" % (t.get("out", ""), t.get("dmesg", ""))):
+            case.setdefault(name.lower(), name)
+    out = []
+    for key, t in tests.items():
+        parts = key.split("@")[1:]
+        if not parts:
+            continue
+        if len(parts) > 1 and re.search(r"[*?,!]", parts[1]):
+            # the run-list's --run-subtest patterns: the binary stopped
+            # before its first subtest
+            parts = parts[:1]
+        name = "igt/" + "/".join([parts[0]] + [case.get(p, p) for p in parts[1:]])
+        st = t.get("result", "")
+        if st in IGT_UNREPORTED:
+            continue
+        if st in IGT_PASS:
+            out.append("PASS " + name)
+        elif st in IGT_SKIP:
+            why = re.findall(r"^Test requirement: (.*)$",
+                             t.get("out", "") + "\n" + t.get("err", ""), re.M)
+            out.append("SKIP %s %s" % (name, clean(why[-1]) if why else "skipped"))
+        else:
+            out.append("FAIL %s [%s]" % (name, st.upper()))
+    if not out:
+        out.append("FAIL igt/runner [igt_runner gave no results (exit %s)]" % rc)
+    return out
+
+
 def main():
     if sys.argv[1] == "screendumps":
         for line in screendumps(sys.argv[2], sys.argv[3] == "gl"):
+            print(line)
+        return 0
+    if sys.argv[1] == "igt":
+        for line in igt_lines(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "?"):
             print(line)
         return 0
     if sys.argv[1] == "panic":
