@@ -72,6 +72,20 @@ if [ "$driver" = ours ]; then
     fi
     cp "$ko" "$stage/virtio-gpu.ko"
 fi
+# piglit's tests of tests/guest/piglit.list as a profile of their own, taken
+# from the image's piglit profiles (tests/guest/tests/piglit.sh runs it; only
+# the 3D configs do).
+if [ "$gl" = 1 ]; then
+    mkdir -p "$tmp/piglit"
+    sed -e 's/#.*//' tests/guest/piglit.list | awk 'NF && !seen[$1]++ { print $1 }' |
+        while read -r p; do
+            debugfs -R "dump /usr/lib/x86_64-linux-gnu/piglit/tests/$p.xml.gz $tmp/piglit/$p.xml.gz" \
+                "$image/root.img" >/dev/null 2>&1
+        done
+    python3 tests/lib/report.py piglit-profile "$stage/guest/piglit-vgpu.xml.gz" \
+        tests/guest/piglit.list "$tmp"/piglit/*.xml.gz ||
+        log "no piglit profile for tests/guest/piglit.list: the piglit step will fail"
+fi
 cat >"$stage/config.env" <<ENV
 CONFIG=$config
 DRIVER=$driver

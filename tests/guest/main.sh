@@ -73,6 +73,8 @@ HUNG=0
 mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug
 mount -o remount,rw / 2>/dev/null    # the root disk is a QEMU snapshot
 mkdir -p /tmp /run && mount -t tmpfs tmpfs /tmp && mount -t tmpfs tmpfs /run
+# POSIX semaphores (Python's multiprocessing in piglit's runner) live here.
+mkdir -p /dev/shm && mount -t tmpfs tmpfs /dev/shm
 KREL=$(uname -r)
 con "VGPU: guest up, kernel $KREL, config $CONFIG, driver $DRIVER"
 

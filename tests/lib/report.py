@@ -14,6 +14,12 @@ report.py screendumps OUTDIR none|gl
     qemu-watch.py); gl: the config shows its scanout as a GL texture
 report.py panic OUTDIR
     the result line of drm_panic's check (panic-check.txt, serial.log)
+report.py piglit RESULTS_DIR
+    the result lines of a piglit run (its results.json, or the per-test
+    files of a run cut short), run in the guest by tests/guest/tests/piglit.sh
+report.py piglit-profile OUT.xml.gz LIST PROFILE.xml.gz...
+    piglit's tests named in LIST (tests/guest/piglit.list) copied out of
+    piglit's PROFILEs into a profile of their own, in LIST's order
 report.py igt RESULTS_JSON RC
     the result lines of an igt_runner run (its results.json; RC its exit
     code), run in the guest by tests/guest/main.sh
@@ -394,6 +400,101 @@ def igt_lines(results_json, rc):
     return out
 
 
+# --- piglit's results.json ---------------------------------------------------
+# piglit's names (spec@!opengl es 2.0@draw_buffers_gles2) become ours with
+# '@' as '/' and ' ' as '_' (piglit/spec/!opengl_es_2.0/draw_buffers_gles2).
+PIGLIT_PASS = ("pass",)           # warn: a pass whose exit code was not 0
+PIGLIT_SKIP = ("skip",)
+PIGLIT_UNREPORTED = ("notrun",)
+
+
+def piglit_name(name):
+    return name.replace("@", "/").replace(" ", "_")
+
+
+def piglit_tests(resdir):
+    """The tests of a piglit results directory: results.json, or the
+    per-test files piglit writes as it goes when the run was cut short."""
+    try:
+        with open(os.path.join(resdir, "results.json"), errors="replace") as f:
+            return json.load(f).get("tests", {})
+    except (OSError, ValueError):
+        pass
+    tests = {}
+    tdir = os.path.join(resdir, "tests")
+    try:
+        files = sorted(os.listdir(tdir), key=lambda n: int(n.split(".")[0]))
+    except (OSError, ValueError):
+        return None
+    for fname in files:
+        try:
+            with open(os.path.join(tdir, fname), errors="replace") as f:
+                tests.update(json.load(f))
+        except (OSError, ValueError):
+            continue   # the test being written when the run stopped
+    return tests
+
+
+def piglit_lines(resdir):
+    tests = piglit_tests(resdir)
+    if tests is None:
+        return ["FAIL all [no results from piglit's runner in %s]" % resdir]
+    out = []
+    for key, t in tests.items():
+        name = piglit_name(key)
+        st = t.get("result", "")
+        said = [l for l in (t.get("out", "") + "\n" + t.get("err", "")).splitlines()
+                if l.strip() and not l.startswith("PIGLIT:")]
+        last = clean(said[-1], 140) if said else ""
+        if st in PIGLIT_UNREPORTED:
+            continue
+        if st in PIGLIT_PASS:
+            out.append("PASS " + name)
+        elif st in PIGLIT_SKIP:
+            out.append("SKIP %s %s" % (name, last or "the test gave no reason"))
+        elif st == "timeout":
+            out.append("FAIL %s [timeout]" % name)
+        else:
+            out.append("FAIL %s [%s, exit %s: %s]" % (name, st, t.get("returncode"), last))
+    return out
+
+
+def piglit_profile(out, listfile, profiles):
+    """Writes OUT (gzipped XML), a piglit profile of LIST's tests.
+
+    Loading piglit's own profiles costs the guest minutes under TCG (about
+    100 s for shader.xml.gz's 35867 tests), and its runner takes a test
+    list for one profile only: the host, which parses them in a second,
+    picks the tests out instead.
+    """
+    import gzip
+    import xml.etree.ElementTree as ET
+    want = []
+    with open(listfile) as f:
+        for line in f:
+            line = line.split("#", 1)[0].strip()
+            if line:
+                prof, _, name = line.partition(" ")
+                want.append((prof, name.strip()))
+    found = {}
+    for path in profiles:
+        prof = os.path.basename(path).split(".")[0]
+        with gzip.open(path) as f:
+            for t in ET.parse(f).getroot():
+                found[(prof, t.get("name"))] = t
+    missing = [n for n in want if n not in found]
+    if missing:
+        print("piglit-profile: not in piglit's profiles: %s" % ", ".join(
+            "%s %s" % m for m in missing[:5]), file=sys.stderr)
+        return 1
+    root = ET.Element("PiglitTestList", count=str(len(want)), name="vgpu")
+    for key in want:
+        root.append(found[key])
+    with gzip.open(out, "wb") as f:
+        ET.ElementTree(root).write(f, encoding="utf-8", xml_declaration=True)
+    return 0
+
+
 def main():
     if sys.argv[1] == "screendumps":
         for line in screendumps(sys.argv[2], sys.argv[3] == "gl"):
@@ -401,6 +502,12 @@ def main():
         return 0
     if sys.argv[1] == "igt":
         for line in igt_lines(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "?"):
+            print(line)
+        return 0
+    if sys.argv[1] == "piglit-profile":
+        return piglit_profile(sys.argv[2], sys.argv[3], sys.argv[4:])
+    if sys.argv[1] == "piglit":
+        for line in piglit_lines(sys.argv[2]):
             print(line)
         return 0
     if sys.argv[1] == "panic":

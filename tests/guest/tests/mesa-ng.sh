@@ -66,7 +66,8 @@ else
     prefixed glloop "$W/bin/glloop"
     if [ "$CONFIG" = virgl-blob ]; then
         export W
-        sh "$W/guest/tests/piglit.sh" "${1:-60}" >"$LOGS/piglit.txt" 2>&1
+        PIGLIT_RESULTS=$LOGS/piglit-results sh "$W/guest/tests/piglit.sh" "${1:-60}" \
+            >"$LOGS/piglit.txt" 2>&1
         sed -n 's/^\(PASS\|FAIL\|SKIP\) /\1 piglit-/p' "$LOGS/piglit.txt"
     fi
 
