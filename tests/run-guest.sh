@@ -80,7 +80,7 @@ if [ "$gl" = 1 ]; then
     sed -e 's/#.*//' tests/guest/piglit.list | awk 'NF && !seen[$1]++ { print $1 }' |
         while read -r p; do
             debugfs -R "dump /usr/lib/x86_64-linux-gnu/piglit/tests/$p.xml.gz $tmp/piglit/$p.xml.gz" \
-                "$image/root.img" >/dev/null 2>&1
+                "$image/root.img" >/dev/null 2>&1 || true
         done
     python3 tests/lib/report.py piglit-profile "$stage/guest/piglit-vgpu.xml.gz" \
         tests/guest/piglit.list "$tmp"/piglit/*.xml.gz ||
