@@ -479,9 +479,12 @@ def piglit_profile(out, listfile, profiles):
     found = {}
     for path in profiles:
         prof = os.path.basename(path).split(".")[0]
-        with gzip.open(path) as f:
-            for t in ET.parse(f).getroot():
-                found[(prof, t.get("name"))] = t
+        try:
+            with gzip.open(path) as f:
+                for t in ET.parse(f).getroot():
+                    found[(prof, t.get("name"))] = t
+        except (OSError, ET.ParseError) as e:
+            print("piglit-profile: %s: %s" % (path, e), file=sys.stderr)
     missing = [n for n in want if n not in found]
     if missing:
         print("piglit-profile: not in piglit's profiles: %s" % ", ".join(
