@@ -135,9 +135,14 @@ check_kunit() {
     # One run at a time in the shared work tree (other checkouts share it).
     exec 8>"$VGPU_CACHE/.lock-kunit-work"
     flock 8
-    rm -rf "$src"
+    # The hard-linked tree is made once per pristine tree; only our files
+    # are replaced on every run.
+    if [ "$(cat "$work/src.from" 2>/dev/null)" != "$pristine" ]; then
+        rm -rf "$src" "$work/out"
+        cp -al "$pristine" "$src"
+        printf '%s\n' "$pristine" >"$work/src.from"
+    fi
     mkdir -p "$work/out"
-    cp -al "$pristine" "$src"
     rm -rf "$src/drivers/gpu/drm/virtio"
     cp -r drivers/gpu/drm/virtio "$src/drivers/gpu/drm/virtio"
     find "$src/drivers/gpu/drm/virtio" \( -name '*.o' -o -name '*.ko' -o -name '*.mod*' \
@@ -157,19 +162,10 @@ check_kunit() {
             --kunitconfig=drivers/gpu/drm/virtio/tests \
             "${trim[@]}" \
             --json="$json") >"$logf" 2>&1 || true
-    if [ ! -s "$out/kunit.json" ]; then
+    if [ ! -s "$json" ]; then
         result "FAIL build/kunit [no results: $(grep -m1 -E 'error|ERROR' "$logf" | cut -c1-150)]"
     else
-        python3 - "$out/kunit.json" >>"$res" <<'PY'
-import json, sys
-def walk(g, path):
-    for c in g.get("test_cases", []):
-        st = {"PASS": "PASS", "SKIP": "SKIP"}.get(c["status"], "FAIL")
-        print("%s build/kunit/%s/%s" % (st, path, c["name"]))
-    for s in g.get("sub_groups", []):
-        walk(s, s["name"] if not path else path + "/" + s["name"])
-walk(json.load(open(sys.argv[1])), "")
-PY
+        python3 tests/lib/report.py kunit "$json" >>"$res"
         result "INFO build/kunit $(grep -c '^PASS build/kunit/' "$res") cases passed"
     fi
     exec 8>&-

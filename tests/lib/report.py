@@ -498,6 +498,28 @@ def piglit_profile(out, listfile, profiles):
     return 0
 
 
+def kunit_lines(results_json):
+    """build/kunit/SUITE/CASE lines from kunit.py's --json output."""
+    try:
+        with open(results_json, errors="replace") as f:
+            data = json.load(f)
+    except (OSError, ValueError) as e:
+        return ["FAIL build/kunit [no results: %s]" % clean(str(e))]
+    lines = []
+
+    def walk(group, path):
+        for case in group.get("test_cases", []):
+            st = {"PASS": "PASS", "SKIP": "SKIP"}.get(case.get("status"), "FAIL")
+            lines.append("%s build/kunit/%s/%s" % (st, path, case.get("name")))
+        for sub in group.get("sub_groups", []):
+            walk(sub, sub["name"] if not path else path + "/" + sub["name"])
+
+    walk(data, "")
+    if not lines:
+        lines.append("FAIL build/kunit [no test cases in %s]" % results_json)
+    return lines
+
+
 def main():
     if sys.argv[1] == "screendumps":
         for line in screendumps(sys.argv[2], sys.argv[3] == "gl"):
@@ -511,6 +533,10 @@ def main():
         return piglit_profile(sys.argv[2], sys.argv[3], sys.argv[4:])
     if sys.argv[1] == "piglit":
         for line in piglit_lines(sys.argv[2]):
+            print(line)
+        return 0
+    if sys.argv[1] == "kunit":
+        for line in kunit_lines(sys.argv[2]):
             print(line)
         return 0
     if sys.argv[1] == "panic":
