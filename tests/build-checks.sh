@@ -109,48 +109,20 @@ check_c() {
 
 # The KUnit tests (drivers/gpu/drm/virtio/tests) need a kernel with KUnit,
 # which Debian's is not: kunit.py builds Debian's 6.12 source with our
-# driver in place of the in-tree one and the tests' .kunitconfig, and boots
-# it in QEMU. The pristine source is extracted once into the cache; each
-# run works on a hard-linked copy with our files replaced (never written
-# through the links), and keeps its objects there for the next run.
-kunit_src() {
-    local tarball=/usr/src/linux-source-6.12.tar.xz key
-    key="$(printf '%s whole tree\n' "$(dpkg-query -W -f '${Version}' linux-source-6.12)" |
-        sha256sum | cut -c1-16)"
-    # shellcheck disable=SC2317  # called through cache_build
-    extract() {
-        tar -xJf "$tarball" -C "$1" --strip-components=1
-    }
-    cache_build kunitsrc "$key" extract
-}
-
+# driver in place of the in-tree one (linux_worktree, common.sh) and the
+# tests' .kunitconfig, and boots it in QEMU. The work tree keeps its
+# objects for the next run.
 KUNIT_TRIM="ACPI BLOCK IO_URING HID_SUPPORT USB_SUPPORT HWMON THERMAL X86_MCE
             SUSPEND HIBERNATION INPUT_KEYBOARD INPUT_MOUSE"
 
 check_kunit() {
-    local t0=$SECONDS pristine work src f logf="$out/kunit.log"
-    pristine="$(kunit_src)" || { result "FAIL build/kunit [cannot extract linux-source-6.12]"; return; }
-    work="$VGPU_CACHE/kunit-work"
+    local t0=$SECONDS work="$VGPU_CACHE/kunit-work" src logf="$out/kunit.log"
     src="$work/src"
     # One run at a time in the shared work tree (other checkouts share it).
     exec 8>"$VGPU_CACHE/.lock-kunit-work"
     flock 8
-    # The hard-linked tree is made once per pristine tree; only our files
-    # are replaced on every run.
-    if [ "$(cat "$work/src.from" 2>/dev/null)" != "$pristine" ]; then
-        rm -rf "$src" "$work/out"
-        cp -al "$pristine" "$src"
-        printf '%s\n' "$pristine" >"$work/src.from"
-    fi
+    linux_worktree "$work" || { result "FAIL build/kunit [cannot extract linux-source-6.12]"; exec 8>&-; return; }
     mkdir -p "$work/out"
-    rm -rf "$src/drivers/gpu/drm/virtio"
-    cp -r drivers/gpu/drm/virtio "$src/drivers/gpu/drm/virtio"
-    find "$src/drivers/gpu/drm/virtio" \( -name '*.o' -o -name '*.ko' -o -name '*.mod*' \
-        -o -name '.*.cmd' -o -name 'modules.order' \) -delete
-    for f in include/uapi/drm/virtgpu_drm.h include/uapi/drm/virtgpu_ng_drm.h; do
-        rm -f "$src/$f"
-        cp "$f" "$src/$f"
-    done
     # What the tests need is the .kunitconfig; the rest only trims what
     # x86_64's defaults would build for nothing.
     # (EXPERT only makes the block layer and io_uring optional.)

@@ -96,18 +96,9 @@ ENV
 mke2fs -q -t ext4 -L vgpuwork -d "$stage" "$tmp/work.img" 384M
 
 # --- display ----------------------------------------------------------------
-# 3D needs a GL context on the host: gtk,gl=on under Xvfb is what works here
-# (egl-headless needs a render node, SDL fails to get GL 3.0).
 if [ "$gl" = 1 ]; then
-    # -fbdir: the screen is also an XWD file, the screendump fallback for GL
-    # scanouts that QEMU's screendump cannot read ("no surface").
-    Xvfb -displayfd 5 -screen 0 1280x1024x24 -fbdir "$tmp" -nolisten tcp \
-        5>"$tmp/display" 2>"$out/xvfb.log" &
-    xvfb_pid=$!
-    for _ in $(seq 50); do [ -s "$tmp/display" ] && break; sleep 0.1; done
-    [ -s "$tmp/display" ] || die "Xvfb did not start (see $out/xvfb.log)"
-    DISPLAY=":$(cat "$tmp/display")"
-    export DISPLAY
+    xvfb_start "$tmp" "$out/xvfb.log"
+    xvfb_pid="$XVFB_PID"
     display=(-display "gtk,gl=on,show-menubar=off")
 else
     display=(-display none)

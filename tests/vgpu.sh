@@ -8,6 +8,10 @@
 #   vgpu.sh check-full                the same, plus tests/igt-full.list (the
 #                                     IGT subtests check leaves out for time)
 #   vgpu.sh expect                    record tests/expect/<config>.distro
+#   vgpu.sh intree                    in-tree builds: Debian's config, GKI-like
+#                                     x86_64 and arm64, and the KMI check
+#   vgpu.sh kmi-check                 the Android KMI check alone
+#   vgpu.sh check-arm64               the arm64 module, tests and guest
 #   vgpu.sh run                       the virgl demo (eglinfo, kmscube, screendump)
 #   vgpu.sh guest CONFIG [RUNLIST]    one guest with the selected driver
 #   vgpu.sh mesa                      build (or reuse) Mesa with userspace/mesa
@@ -32,6 +36,8 @@ GUEST_TIMEOUT="${VGPU_GUEST_TIMEOUT:-1500}"
 FULL=0
 
 T_START=$SECONDS
+# The in-tree builds and the Android KMI check (tests/intree.sh).
+INTREE=(debian-amd64 gki-x86_64 gki-arm64 kmi)
 timing() { # timing LABEL SECONDS
     printf '%-28s %5d s\n' "$1" "$2" | tee -a "$RUN/timings.txt" >&2
 }
@@ -61,19 +67,19 @@ roots() {
 igt_lines() {
     sed -e 's/#.*//' -e '/^[[:space:]]*$/d' -e 's/^/igt /' "$1"
 }
-# c_lines [newest]: run-list lines of tests/c/run.list (NAME [timeout=S]
-# [newest]), all of them or those marked newest.
+# c_lines [newest|arm64]: run-list lines of tests/c/run.list (NAME
+# [timeout=S] [newest] [arm64]), all of them or those marked so.
 c_lines() {
     sed -e 's/#.*//' tests/c/run.list | awk -v only="${1:-}" '
         NF == 0 { next }
         {
-            t = 120; newest = 0
+            t = 120; delete mark
             for (i = 2; i <= NF; i++) {
                 if ($i ~ /^timeout=[0-9]+$/) t = substr($i, 9)
-                else if ($i == "newest") newest = 1
+                else if ($i == "newest" || $i == "arm64") mark[$i] = 1
                 else { print "tests/c/run.list: unknown word " $i > "/dev/stderr"; exit 1 }
             }
-            if (only != "newest" || newest) print "c " $1 " timeout=" t
+            if (only == "" || (only in mark)) print "c " $1 " timeout=" t
         }'
 }
 make_runlist() {
@@ -167,6 +173,41 @@ mesa_build() { # mesa_build OUTDIR
     timing "mesa" $((SECONDS - t0))
 }
 
+# In-tree and arm64 builds, in the cross root (tests/intree.sh).
+intree_checks() { # intree_checks OUTDIR CHECK...
+    local od="$1" t0=$SECONDS; shift
+    VGPU_ROOT=cross in_host tests/intree.sh "$od" "$@" || true
+    timing "cross builds ($*)" $((SECONDS - t0))
+}
+
+# The arm64 guests (tests/run-arm64.sh): the programs tests/c/run.list
+# marks arm64, cross-built by intree_checks' arm64-tests, on Debian's arm64
+# kernel with DRIVER's module, on the 2D device (config arm64) and the
+# virgl device (arm64-virgl) and the virgl device with blobs and
+# host-visible memory (arm64-virgl-blob). Results in RUNDIR/CONFIG-DRIVER.
+ARM64_CONFIGS="arm64 arm64-virgl arm64-virgl-blob"
+arm64_guests() { # arm64_guests DRIVER
+    local cfg
+    for cfg in $ARM64_CONFIGS; do arm64_guest "$cfg" "$1" "$RUN/$cfg-$1"; done
+}
+arm64_guest() { # arm64_guest CONFIG DRIVER OUTDIR
+    local cfg="$1" drv="$2" od="$3" rl t0=$SECONDS extra=()
+    mkdir -p "$od"
+    rl="$od/runlist.txt"
+    c_lines arm64 | sed 's/^c //' >"$rl"
+    if [ "$drv" = ours ]; then
+        if [ ! -f build/arm64/virtio-gpu.ko ]; then
+            echo "arm64 module not built (see the build results)" >"$od/NOT-RUN"
+            return 0
+        fi
+        extra+=(--ko build/arm64/virtio-gpu.ko)
+    fi
+    VGPU_ROOT=cross in_host tests/run-arm64.sh --config "$cfg" --driver "$drv" --runlist "$rl" \
+        --bins build/arm64/c --out "$od" "${extra[@]}" ||
+        echo "FAIL guest/runner [run-arm64.sh failed]" >>"$od/results.txt"
+    timing "guest $cfg-$drv" $((SECONDS - t0))
+}
+
 build_checks() { # build_checks OUTDIR CHECK...
     local od="$1" t0=$SECONDS; shift
     in_host tests/build-checks.sh "$od" "$@" || true
@@ -201,10 +242,16 @@ main() {
             roots
             if [ "$DRIVER" = ours ]; then
                 # A stale .ko must not stand in for a build that now fails.
-                rm -f "$KO"
+                rm -f "$KO" build/arm64/virtio-gpu.ko
                 build_checks "$RUN/build" module c checkpatch W1 sparse kunit
+                if [ "${VGPU_ARM64:-1}" = 1 ]; then
+                    intree_checks "$RUN/build" "${INTREE[@]}" arm64-module arm64-tests
+                else
+                    intree_checks "$RUN/build" "${INTREE[@]}"
+                fi
             else
                 build_checks "$RUN/build" c
+                [ "${VGPU_ARM64:-1}" = 1 ] && intree_checks "$RUN/build" arm64-tests
             fi
             mesa_build "$RUN/build"
             make_runlist "$RUN/runlist.txt"
@@ -212,6 +259,11 @@ main() {
                 guest "$cfg" "$DRIVER" "$RUN/runlist.txt" "$RUN/$cfg-$DRIVER"
             done
             checked=("${CFGS[@]}")
+            if [ "${VGPU_ARM64:-1}" = 1 ]; then
+                arm64_guests "$DRIVER"
+                read -r -a more <<<"$ARM64_CONFIGS"
+                checked+=("${more[@]}")
+            fi
             if [ "${VGPU_NEWEST:-1}" = 1 ]; then
                 newest_kernel
                 checked+=("$NEWEST_CFG")
@@ -226,11 +278,15 @@ main() {
             new_rundir expect
             roots
             build_checks "$RUN/build" c
+            intree_checks "$RUN/build" arm64-tests
             mesa_build "$RUN/build"
             make_runlist "$RUN/runlist.txt"
             for cfg in "${CFGS[@]}"; do
                 guest "$cfg" distro "$RUN/runlist.txt" "$RUN/$cfg-distro"
             done
+            arm64_guests distro
+            read -r -a more <<<"$ARM64_CONFIGS"
+            CFGS+=("${more[@]}")
             timing "total" $((SECONDS - T_START))
             # The exact package versions the expectations were recorded with.
             mkdir -p tests/versions
@@ -271,6 +327,36 @@ main() {
             guest "$cfg" "$DRIVER" "$RUN/runlist.txt" "$RUN/$cfg-$DRIVER"
             cat "$RUN/$cfg-$DRIVER/results.txt" 2>/dev/null || cat "$RUN/$cfg-$DRIVER/NOT-RUN"
             ;;
+        intree|kmi-check)
+            new_rundir "$cmd"
+            if [ "$cmd" = intree ]; then
+                intree_checks "$RUN/build" "${INTREE[@]}"
+            else
+                intree_checks "$RUN/build" kmi
+                sed 's/^/unexplained: /' "$RUN/build/kmi/unexplained" 2>/dev/null || true
+            fi
+            fails=$(grep -c '^FAIL' "$RUN/build/results.txt" || true)
+            passes=$(grep -c '^PASS' "$RUN/build/results.txt" || true)
+            grep -h '^INFO KMI:' "$RUN/build/results.txt" | sed 's/^INFO //' || true
+            echo "$passes passed, $fails failed"
+            [ "$fails" -eq 0 ]
+            ;;
+        check-arm64)
+            new_rundir "check-arm64-$DRIVER"
+            if [ "$DRIVER" = ours ]; then
+                rm -f build/arm64/virtio-gpu.ko
+                intree_checks "$RUN/build" arm64-module arm64-tests
+            else
+                intree_checks "$RUN/build" arm64-tests
+            fi
+            arm64_guests "$DRIVER"
+            timing "total" $((SECONDS - T_START))
+            rc=0
+            # shellcheck disable=SC2086  # a list of config names
+            VGPU_ROOT=cross in_host tests/lib/report.py check "$RUN" tests/expect "$DRIVER" $ARM64_CONFIGS \
+                | tee "$RUN/summary.txt" || rc=$?
+            exit "$rc"
+            ;;
         mesa)
             new_rundir mesa
             roots
@@ -283,6 +369,7 @@ main() {
             # Only what this harness creates, whatever VGPU_CACHE points at.
             for d in "$VGPU_CACHE"/hostroot-* "$VGPU_CACHE"/guestimg-* "$VGPU_CACHE"/checkpatch-* \
                      "$VGPU_CACHE"/mesa-* "$VGPU_CACHE"/kunitsrc-* "$VGPU_CACHE"/kunit-work \
+                     "$VGPU_CACHE"/crossroot-* "$VGPU_CACHE"/intree-work \
                      "$VGPU_CACHE"/.tmp-*; do
                 [ -e "$d" ] || continue
                 log "removing $d"

@@ -157,6 +157,16 @@ hostroot_path() {
     printf '%s/root\n' "$dir"
 }
 
+# The cross root: in-tree builds, arm64 (tests/lib/build-crossroot.sh).
+# Prints its root directory.
+crossroot_path() {
+    local key dir
+    key="$(files_key "$VGPU_SRC/tests/pkgs/cross.list" "$VGPU_SRC/tests/pkgs/cross-arm64.list" \
+        "$VGPU_LIB/build-crossroot.sh")"
+    dir="$(cache_build crossroot "$key" "$VGPU_LIB/build-crossroot.sh")" || return 1
+    printf '%s/root\n' "$dir"
+}
+
 # The guest image dir: root.img, vmlinuz, initrd.img, versions.txt.
 guestimg_path() {
     local key
@@ -178,8 +188,64 @@ mesa_build_in_host() { # TMPDIR, which is under $VGPU_CACHE
     in_host tests/lib/build-mesa.sh "/cache/${1#"$VGPU_CACHE"/}"
 }
 
+# xvfb_start TMPDIR LOG: an Xvfb for QEMU's gtk,gl=on display (3D needs a
+# GL context on the host, and that is what works here: egl-headless needs
+# a render node, SDL fails to get GL 3.0). Exports DISPLAY and sets
+# XVFB_PID; the screen is also TMPDIR/Xvfb_screen0 (XWD), the screendump
+# fallback for GL scanouts QEMU's screendump cannot read ("no surface").
+xvfb_start() {
+    local _
+    Xvfb -displayfd 5 -screen 0 1280x1024x24 -fbdir "$1" -nolisten tcp \
+        5>"$1/display" 2>"$2" &
+    # shellcheck disable=SC2034  # the caller's
+    XVFB_PID=$!
+    for _ in $(seq 50); do [ -s "$1/display" ] && break; sleep 0.1; done
+    [ -s "$1/display" ] || die "Xvfb did not start (see $2)"
+    DISPLAY=":$(cat "$1/display")"
+    export DISPLAY
+}
+
+# Debian's linux-source-6.12, extracted once into the cache (both roots
+# install the same version). Prints its directory; nothing writes to it.
+linux_src() {
+    local tarball=/usr/src/linux-source-6.12.tar.xz key
+    key="$(printf '%s whole tree\n' "$(dpkg-query -W -f '${Version}' linux-source-6.12)" |
+        sha256sum | cut -c1-16)"
+    # shellcheck disable=SC2317  # called through cache_build
+    extract() {
+        tar -xJf "$tarball" -C "$1" --strip-components=1
+    }
+    cache_build kunitsrc "$key" extract
+}
+
+# linux_worktree WORK: WORK/src becomes a hard-linked copy of linux_src
+# with our driver and uAPI headers in place of the in-tree ones. The copy
+# is made once per pristine tree (WORK/src.from names it; build
+# directories under WORK are dropped with it); our files are replaced on
+# every call, never written through the links. The caller holds WORK's
+# lock.
+linux_worktree() {
+    local work="$1" pristine src="$1/src" f d
+    pristine="$(linux_src)" || return 1
+    if [ "$(cat "$work/src.from" 2>/dev/null)" != "$pristine" ]; then
+        for d in "$work"/*/; do safe_rmdir "${d%/}"; done
+        mkdir -p "$work"
+        cp -al "$pristine" "$src"
+        printf '%s\n' "$pristine" >"$work/src.from"
+    fi
+    rm -rf "$src/drivers/gpu/drm/virtio"
+    cp -r "$VGPU_SRC/drivers/gpu/drm/virtio" "$src/drivers/gpu/drm/virtio"
+    find "$src/drivers/gpu/drm/virtio" \( -name '*.o' -o -name '*.ko' -o -name '*.mod*' \
+        -o -name '.*.cmd' -o -name 'modules.order' -o -name '*.a' \) -delete
+    for f in include/uapi/drm/virtgpu_drm.h include/uapi/drm/virtgpu_ng_drm.h; do
+        rm -f "$src/$f"
+        cp "$VGPU_SRC/$f" "$src/$f"
+    done
+}
+
 # in_host SCRIPT ARGS... : run a repo script (path relative to the repo)
-# inside the host root, or directly when already inside it. There the repo is
+# inside the host root (the cross root with VGPU_ROOT=cross), or directly
+# when already inside a root. There the repo is
 # at /src and the cache at /cache.
 in_host() {
     local script="$1"; shift
@@ -188,7 +254,11 @@ in_host() {
         return
     fi
     local root
-    root="$(hostroot_path)" || die "cannot build the host root"
+    if [ "${VGPU_ROOT:-host}" = cross ]; then
+        root="$(crossroot_path)" || die "cannot build the cross root"
+    else
+        root="$(hostroot_path)" || die "cannot build the host root"
+    fi
     run_in_root "$root" -b "$VGPU_SRC:/src" -b "$VGPU_CACHE:/cache" -- \
         env -C /src VGPU_SRC=/src VGPU_CACHE=/cache "/src/$script" "$@"
 }

@@ -66,17 +66,17 @@ def counts(res):
 
 def expect(rundir, expdir, configs):
     os.makedirs(expdir, exist_ok=True)
-    print("%-11s %6s %6s %6s" % ("config", "pass", "skip", "fail"))
+    print("%-16s %6s %6s %6s" % ("config", "pass", "skip", "fail"))
     for cfg in configs:
         res = read_results(os.path.join(rundir, cfg + "-distro", "results.txt"))
         if not res:
-            print("%-11s no results, expectation not written" % cfg)
+            print("%-16s no results, expectation not written" % cfg)
             continue
         with open(os.path.join(expdir, cfg + ".distro"), "w") as f:
             for name in sorted(res):
                 f.write("%s %s\n" % (res[name][0], name))
         c = counts(res)
-        print("%-11s %6d %6d %6d" % (cfg, c["PASS"], c["SKIP"], c["FAIL"]))
+        print("%-16s %6d %6d %6d" % (cfg, c["PASS"], c["SKIP"], c["FAIL"]))
 
 
 def merge(rundir, expdir, prefix, configs):
@@ -84,7 +84,7 @@ def merge(rundir, expdir, prefix, configs):
         res = read_results(os.path.join(rundir, cfg + "-distro", "results.txt"))
         new = {n: r for n, r in res.items() if n.startswith(prefix)}
         if not new:
-            print("%-11s no %s* results, expectation left as it was" % (cfg, prefix))
+            print("%-16s no %s* results, expectation left as it was" % (cfg, prefix))
             continue
         path = os.path.join(expdir, cfg + ".distro")
         old = read_results(path)
@@ -95,7 +95,7 @@ def merge(rundir, expdir, prefix, configs):
             for name in sorted(kept):
                 f.write("%s %s\n" % (kept[name][0], name))
         c = counts(new)
-        print("%-11s %s*: %d pass, %d skip, %d fail (replacing %d)"
+        print("%-16s %s*: %d pass, %d skip, %d fail (replacing %d)"
               % (cfg, prefix, c["PASS"], c["SKIP"], c["FAIL"], dropped))
 
 
@@ -180,13 +180,13 @@ def check(rundir, expdir, driver, configs):
         table.append((cfg, co, ce, regress, fixed))
 
     print()
-    print("%-11s | %-20s | %-20s | %10s | %5s" % ("config", driver + " pass/skip/fail",
+    print("%-16s | %-20s | %-20s | %10s | %5s" % ("config", driver + " pass/skip/fail",
                                                    "distro pass/skip/fail", "regression", "fixed"))
-    print("-" * 78)
+    print("-" * 83)
     for cfg, co, ce, regress, fixed in table:
         o = co if isinstance(co, str) else "%d/%d/%d" % (co["PASS"], co["SKIP"], co["FAIL"])
         e = "%d/%d/%d" % (ce["PASS"], ce["SKIP"], ce["FAIL"]) if ce["PASS"] + ce["SKIP"] + ce["FAIL"] else "no expectation"
-        print("%-11s | %-20s | %-20s | %10d | %5d" % (cfg, o, e, regress, fixed))
+        print("%-16s | %-20s | %-20s | %10d | %5d" % (cfg, o, e, regress, fixed))
     if known_lines:
         print()
         print("Known failures of ours (tests/expect/known-failures):")
