@@ -64,6 +64,8 @@ cp -r "$VGPU_SRC/tests/guest" "$stage/guest"
 cp "$VGPU_SRC/tests/lib/report.py" "$stage/guest/report.py"
 cp "$runlist" "$stage/runlist.txt"
 if [ -n "$bins" ] && [ -d "$bins" ]; then cp -r "$bins/." "$stage/bin/"; fi
+# The tracepoints' recorder and summary (tests/guest/tests/trace.sh).
+cp "$VGPU_SRC/tools/trace/vgpu-trace" "$stage/bin/"
 # Patched Mesa, built for the prefix where the guest mounts it (mesa/).
 if [ -n "$mesa" ] && [ -d "$mesa" ]; then cp -r "$mesa" "$stage/mesa"; fi
 if [ "$driver" = ours ]; then

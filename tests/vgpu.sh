@@ -60,7 +60,8 @@ roots() {
 }
 
 # Full run-list: our C tests (tests/c/run.list, in its order), a short
-# glmark2, the reload and unplug tests, piglit (virgl configs only,
+# glmark2, gputop watching kmscube, the tracepoints under perf, the reload
+# and unplug tests, piglit (virgl configs only,
 # tests/guest/piglit.list; 60 s per test), patched Mesa's
 # tests (3D configs, tests/guest/tests/mesa-ng.sh), then IGT, and for
 # check-full the subtests of tests/igt-full.list after all of it.
@@ -86,6 +87,8 @@ make_runlist() {
     {
         c_lines
         echo "sh glmark2 timeout=180"
+        echo "sh gputop timeout=120"
+        echo "sh trace timeout=120"
         echo "sh reload timeout=300"
         echo "sh unplug timeout=120"
         echo "sh piglit timeout=900 60"

@@ -298,8 +298,7 @@ int vgpu_cmd_transfer_2d(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 	if (!cmd)
 		return -ENOMEM;
 	vgpu_cmd_fill_transfer_2d(cmd, bo->res_id, offset, x, y, w, h);
-	/* Every 2D format is 32 bits a pixel. */
-	vgpu_stat_add(vgdev, VGPU_STAT_XFER_TO_HOST, (u64)w * h * 4);
+	vgpu_stat_add(vgdev, VGPU_STAT_XFER_TO_HOST, vgpu_box_bytes_2d(w, h));
 	return vgpu_cmd_submit(vgdev, cmd, fence);
 }
 
@@ -379,13 +378,8 @@ int vgpu_cmd_transfer_3d(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 	req->offset = cpu_to_le64(offset);
 	req->stride = cpu_to_le32(stride);
 	req->layer_stride = cpu_to_le32(layer_stride);
-	/*
-	 * The guest knows no 3D format's size: count the rows of the box at
-	 * the stride the client gave (Mesa gives one for every transfer).
-	 */
 	vgpu_stat_add(vgdev, to_host ? VGPU_STAT_XFER_TO_HOST :
-		      VGPU_STAT_XFER_FROM_HOST,
-		      (u64)stride * box->h * max(box->d, 1u));
+		      VGPU_STAT_XFER_FROM_HOST, vgpu_box_bytes_3d(box, stride));
 	return vgpu_cmd_submit(vgdev, cmd, fence);
 }
 

@@ -254,6 +254,7 @@ static void vgpu_file_free(struct vgpu_file *vfile)
 	if (vfile->ctx_id)
 		ida_free(&vfile->vgdev->ctx_ida, vfile->ctx_id);
 	dma_fence_put(vfile->last_submit);
+	vgpu_usage_put(vfile->usage);
 	mutex_destroy(&vfile->lock);
 	kfree(vfile);
 }
@@ -378,6 +379,7 @@ int vgpu_file_wait_idle(struct vgpu_file *vfile)
 	if (vgpu_file_idle(vfile))
 		return 0;
 	vgpu_stat_add(vfile->vgdev, VGPU_STAT_DEFER_WAIT, 1);
+	atomic64_inc(&vfile->usage->sync_waits);
 	return wait_event_interruptible(vfile->defer_idle,
 					vgpu_file_idle(vfile));
 }
@@ -459,6 +461,11 @@ int vgpu_driver_open(struct drm_device *dev, struct drm_file *file)
 	vfile = kzalloc(sizeof(*vfile), GFP_KERNEL);
 	if (!vfile)
 		return -ENOMEM;
+	vfile->usage = vgpu_usage_new();
+	if (!vfile->usage) {
+		kfree(vfile);
+		return -ENOMEM;
+	}
 	mutex_init(&vfile->lock);
 	vgpu_file_defer_init(vgdev, vfile);
 	/* The host shows this name in its logs; userspace may replace it. */
@@ -467,6 +474,7 @@ int vgpu_driver_open(struct drm_device *dev, struct drm_file *file)
 	if (vgdev->has_virgl) {
 		id = ida_alloc_min(&vgdev->ctx_ida, 1, GFP_KERNEL);
 		if (id < 0) {
+			vgpu_usage_put(vfile->usage);
 			kfree(vfile);
 			return id;
 		}

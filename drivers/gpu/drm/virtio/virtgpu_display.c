@@ -23,6 +23,7 @@
 #include <kunit/visibility.h>
 
 #include "virtgpu_drv.h"
+#include "virtgpu_trace.h"
 
 /* Largest scanout we offer, and the fallback size without host data. */
 #define VGPU_MAX_DIM		8192
@@ -127,6 +128,7 @@ static enum hrtimer_restart vgpu_vblank_tick(struct hrtimer *timer)
 
 	/* Forwarding by whole periods keeps the timer on the grid. */
 	hrtimer_forward_now(timer, ns_to_ktime(out->frame_ns));
+	trace_vgpu_vblank(drm_crtc_index(&out->crtc));
 	drm_crtc_handle_vblank(&out->crtc);
 	/*
 	 * The last reference often goes inside the handler, which then
@@ -381,10 +383,25 @@ static int vgpu_output_init(struct vgpu_device *vgdev, unsigned int index)
  * a vblank wait that would warn after 100 ms, this survives a guest that
  * the host does not schedule for a while.
  */
+/* The CRTCs a commit touches, for tracepoints (only when they are on). */
+static u32 vgpu_commit_crtcs(struct vgpu_atomic_state *state)
+{
+	struct drm_crtc_state *crtc_state;
+	struct drm_crtc *crtc;
+	u32 mask = 0;
+	int i;
+
+	for_each_new_crtc_in_state(state, crtc, crtc_state, i)
+		mask |= drm_crtc_mask(crtc);
+	return mask;
+}
+
 static void vgpu_commit_tail(struct vgpu_atomic_state *state)
 {
 	struct drm_device *dev = state->dev;
 
+	if (trace_vgpu_commit_begin_enabled())
+		trace_vgpu_commit_begin(vgpu_commit_crtcs(state), false);
 	drm_atomic_helper_commit_modeset_disables(dev, state);
 	drm_atomic_helper_commit_planes(dev, state, 0);
 	drm_atomic_helper_commit_modeset_enables(dev, state);
@@ -393,6 +410,8 @@ static void vgpu_commit_tail(struct vgpu_atomic_state *state)
 	drm_atomic_helper_commit_hw_done(state);
 	drm_atomic_helper_wait_for_flip_done(dev, state);
 	drm_atomic_helper_cleanup_planes(dev, state);
+	if (trace_vgpu_commit_end_enabled())
+		trace_vgpu_commit_end(vgpu_commit_crtcs(state), false);
 }
 
 static const struct drm_mode_config_helper_funcs vgpu_mode_helpers = {
@@ -477,6 +496,8 @@ static int vgpu_atomic_commit(struct drm_device *dev,
 			return ret;
 	}
 
+	if (state->async_update && trace_vgpu_commit_begin_enabled())
+		trace_vgpu_commit_begin(vgpu_commit_crtcs(state), true);
 	ret = drm_atomic_helper_commit(dev, state, nonblock);
 	if (ret || !state->async_update)
 		return ret;
@@ -498,6 +519,8 @@ static int vgpu_atomic_commit(struct drm_device *dev,
 		}
 		spin_unlock_irq(&dev->event_lock);
 	}
+	if (trace_vgpu_commit_end_enabled())
+		trace_vgpu_commit_end(vgpu_commit_crtcs(state), true);
 	return 0;
 }
 

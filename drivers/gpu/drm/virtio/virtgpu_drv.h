@@ -264,6 +264,54 @@ void vgpu_queues_quiesce(struct vgpu_device *vgdev);
 void vgpu_stat_add(struct vgpu_device *vgdev, enum vgpu_stat stat, u64 n);
 
 /* ------------------------------------------------------------------ */
+/* virtgpu_usage.c: per-client usage ("DOC: per-client usage")          */
+
+struct drm_file;
+struct drm_printer;
+
+/**
+ * struct vgpu_usage - what one client (open file) used of the device
+ */
+struct vgpu_usage {
+	/** @ref: the file's, and one per fence charged to it. */
+	struct kref ref;
+	/*
+	 * @busy_fences, @busy_since and @busy_ns are protected by the
+	 * device's &vgpu_fence_ctx.lock.
+	 */
+	/** @busy_fences: emitted render fences not signalled yet. */
+	unsigned int busy_fences;
+	/** @busy_since: when @busy_fences last left 0. */
+	ktime_t busy_since;
+	/** @busy_ns: busy time of the periods that have ended. */
+	u64 busy_ns;
+	atomic64_t notifies;
+	atomic64_t sync_waits;
+	atomic64_t bytes_to_host;
+	atomic64_t bytes_from_host;
+};
+
+struct vgpu_usage *vgpu_usage_new(void);
+void vgpu_usage_put(struct vgpu_usage *u);
+void vgpu_usage_busy_begin(struct vgpu_usage *u);
+void vgpu_usage_busy_end(struct vgpu_usage *u);
+void vgpu_show_fdinfo(struct drm_printer *p, struct drm_file *file);
+
+static inline struct vgpu_usage *vgpu_usage_get(struct vgpu_usage *u)
+{
+	kref_get(&u->ref);
+	return u;
+}
+
+/* Counts one event of @u's client; @u may be NULL (the kernel's own). */
+static inline void vgpu_usage_count(struct vgpu_usage *u, atomic64_t *c,
+				    u64 n)
+{
+	if (u)
+		atomic64_add(n, c);
+}
+
+/* ------------------------------------------------------------------ */
 /* virtgpu_fence.c                                                     */
 
 /**
@@ -299,6 +347,18 @@ struct vgpu_fence {
 	 * (see "DOC: present ordering" in virtgpu_plane.c).
 	 */
 	bool host_inline;
+	/**
+	 * @usage: the client charged with the fence's notifications and,
+	 * for a render fence, its busy time; a reference, or NULL.
+	 */
+	struct vgpu_usage *usage;
+	/** @render: the fence of a submission: counts as busy time. */
+	bool render;
+	/**
+	 * @busy: counted in @usage's busy fences, from emission to signal;
+	 * under the fence lock.
+	 */
+	bool busy;
 };
 
 /**
@@ -341,6 +401,23 @@ struct vgpu_bo;
 struct vgpu_box {
 	u32 x, y, z, w, h, d;
 };
+
+/*
+ * Bytes a transfer box covers. The guest knows no 3D format's size, so a
+ * 3D box counts its rows at the stride the client gave, or, without one,
+ * as rows of box->w bytes (buffers, whose x and w are in bytes); every 2D
+ * format is 32 bits a pixel.
+ */
+static inline u64 vgpu_box_bytes_3d(const struct vgpu_box *box, u32 stride)
+{
+	return (u64)(stride ? stride : box->w) * max(box->h, 1u) *
+	       max(box->d, 1u);
+}
+
+static inline u64 vgpu_box_bytes_2d(u32 w, u32 h)
+{
+	return (u64)w * h * 4;
+}
 
 int vgpu_cmd_create_2d(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 		       u32 format, u32 width, u32 height);
@@ -672,6 +749,8 @@ struct vgpu_file {
 	bool closing;
 	/** @destroy: CTX_DESTROY, sent after the last deferred command. */
 	struct vgpu_cmd *destroy;
+	/** @usage: what the file used ("DOC: per-client usage"). */
+	struct vgpu_usage *usage;
 };
 
 /* Parameters of CONTEXT_INIT, validated before anything is applied. */
@@ -710,7 +789,8 @@ int vgpu_execbuffer_ioctl(struct drm_device *dev, void *data,
 			  struct drm_file *file);
 int vgpu_ng_submit_ioctl(struct drm_device *dev, void *data,
 			 struct drm_file *file);
-int vgpu_wait_deadline(struct dma_fence *fence, s64 deadline_ns);
+int vgpu_wait_deadline(struct dma_fence *fence, s64 deadline_ns,
+		       struct vgpu_usage *usage);
 
 /* ------------------------------------------------------------------ */
 /* virtgpu_ioctl.c: the rest of the uAPI                               */

@@ -20,6 +20,7 @@
 #include <kunit/visibility.h>
 
 #include "virtgpu_drv.h"
+#include "virtgpu_trace.h"
 
 /*
  * A fence is signalled when the host answers the command that carried it;
@@ -49,19 +50,45 @@ static const char *vgpu_fence_timeline_name(struct dma_fence *f)
  */
 static bool vgpu_fence_enable_signaling(struct dma_fence *f)
 {
-	struct vgpu_device *vgdev = container_of(f, struct vgpu_fence,
-						 base)->vgdev;
+	struct vgpu_fence *fence = container_of(f, struct vgpu_fence, base);
+	struct vgpu_device *vgdev = fence->vgdev;
 
-	if (f->seqno > READ_ONCE(vgdev->ctrlq.kicked_fence))
+	if (f->seqno > READ_ONCE(vgdev->ctrlq.kicked_fence)) {
 		vgpu_queue_kick_soon(&vgdev->ctrlq);
+		vgpu_usage_count(fence->usage, &fence->usage->notifies, 1);
+	}
 	return true;
+}
+
+static void vgpu_fence_release(struct dma_fence *f)
+{
+	struct vgpu_fence *fence = container_of(f, struct vgpu_fence, base);
+
+	vgpu_usage_put(fence->usage);
+	dma_fence_free(f);
 }
 
 static const struct dma_fence_ops vgpu_fence_ops = {
 	.get_driver_name = vgpu_fence_driver_name,
 	.get_timeline_name = vgpu_fence_timeline_name,
 	.enable_signaling = vgpu_fence_enable_signaling,
+	.release = vgpu_fence_release,
 };
+
+/*
+ * Signals @fence, ending its client's busy period. Under the fence lock,
+ * after any error was set.
+ */
+static void vgpu_fence_signal_locked(struct vgpu_fence *fence)
+{
+	if (fence->busy) {
+		fence->busy = false;
+		vgpu_usage_busy_end(fence->usage);
+	}
+	trace_vgpu_fence_signal(fence->base.seqno, fence->timeline,
+				fence->base.error);
+	dma_fence_signal_locked(&fence->base);
+}
 
 /**
  * vgpu_fence_alloc() - allocate an unemitted fence
@@ -178,9 +205,14 @@ void vgpu_fence_emit(struct vgpu_device *vgdev, struct virtio_gpu_ctrl_hdr *hdr,
 	spin_lock_irqsave(&vgdev->fences.lock, flags);
 	/* Read locklessly by vgpu_fence_ordered(). */
 	WRITE_ONCE(fence->base.seqno, ++vgdev->fences.last_id);
+	if (fence->render && fence->usage) {
+		fence->busy = true;
+		vgpu_usage_busy_begin(fence->usage);
+	}
 	dma_fence_get(&fence->base);
 	list_add_tail(&fence->link, &vgdev->fences.pending);
 	spin_unlock_irqrestore(&vgdev->fences.lock, flags);
+	trace_vgpu_fence_emit(fence->base.seqno, fence->timeline, 0);
 
 	hdr->fence_id = cpu_to_le64(fence->base.seqno);
 	if (fence->use_ring) {
@@ -235,7 +267,7 @@ void vgpu_fence_complete(struct vgpu_device *vgdev, struct vgpu_fence *fence,
 			break;
 		if (f->timeline != fence->timeline)
 			continue;
-		dma_fence_signal_locked(&f->base);
+		vgpu_fence_signal_locked(f);
 		list_move_tail(&f->link, &done);
 	}
 	spin_unlock_irqrestore(&vgdev->fences.lock, flags);
@@ -259,7 +291,7 @@ void vgpu_fence_abort(struct vgpu_device *vgdev, struct vgpu_fence *fence,
 	spin_lock_irqsave(&vgdev->fences.lock, flags);
 	if (!test_bit(DMA_FENCE_FLAG_SIGNALED_BIT, &fence->base.flags)) {
 		dma_fence_set_error(&fence->base, err);
-		dma_fence_signal_locked(&fence->base);
+		vgpu_fence_signal_locked(fence);
 	}
 	spin_unlock_irqrestore(&vgdev->fences.lock, flags);
 }
@@ -279,7 +311,7 @@ void vgpu_fence_fail_all(struct vgpu_device *vgdev)
 	spin_lock_irqsave(&vgdev->fences.lock, flags);
 	list_for_each_entry_safe(fence, next, &vgdev->fences.pending, link) {
 		dma_fence_set_error(&fence->base, -ENODEV);
-		dma_fence_signal_locked(&fence->base);
+		vgpu_fence_signal_locked(fence);
 		list_move_tail(&fence->link, &done);
 	}
 	spin_unlock_irqrestore(&vgdev->fences.lock, flags);

@@ -231,6 +231,7 @@ static int vgpu_transfer(struct drm_device *dev, struct drm_file *file,
 	struct drm_gem_object *obj;
 	struct vgpu_bo *bo;
 	struct vgpu_box box;
+	u64 bytes;
 	int ret;
 
 	if (!vgdev->has_virgl && !to_host)
@@ -265,6 +266,7 @@ static int vgpu_transfer(struct drm_device *dev, struct drm_file *file,
 		goto out_put;
 	/* Both QEMU devices copy the data while they process the command. */
 	fence->host_inline = true;
+	fence->usage = vgpu_usage_get(vfile->usage);
 
 	/*
 	 * Fence the object before the command goes out, so that a WAIT
@@ -281,10 +283,15 @@ static int vgpu_transfer(struct drm_device *dev, struct drm_file *file,
 		ret = vgpu_cmd_transfer_3d(vgdev, bo, to_host, vfile->ctx_id,
 					   &box, level, offset, stride,
 					   layer_stride, fence);
+		bytes = vgpu_box_bytes_3d(&box, stride);
 	} else {
 		ret = vgpu_cmd_transfer_2d(vgdev, bo, offset, ubox->x, ubox->y,
 					   ubox->w, ubox->h, fence);
+		bytes = vgpu_box_bytes_2d(ubox->w, ubox->h);
 	}
+	if (!ret)
+		atomic64_add(bytes, to_host ? &vfile->usage->bytes_to_host :
+				    &vfile->usage->bytes_from_host);
 	if (!ret && done)
 		*done = dma_fence_get(&fence->base);
 out_put:
@@ -325,7 +332,7 @@ static int vgpu_transfer_to_host_ioctl(struct drm_device *dev, void *data,
  */
 static int vgpu_bo_wait_unordered(struct vgpu_device *vgdev,
 				  struct drm_gem_object *obj, bool to_host,
-				  s64 deadline_ns)
+				  s64 deadline_ns, struct vgpu_usage *usage)
 {
 	struct dma_resv_iter cursor;
 	struct dma_fence *f;
@@ -336,7 +343,7 @@ static int vgpu_bo_wait_unordered(struct vgpu_device *vgdev,
 	dma_resv_for_each_fence_unlocked(&cursor, f) {
 		if (vgpu_fence_precedes_ctrl(vgdev, f))
 			continue;
-		ret = vgpu_wait_deadline(f, deadline_ns);
+		ret = vgpu_wait_deadline(f, deadline_ns, usage);
 		if (ret)
 			break;
 	}
@@ -352,6 +359,7 @@ static int vgpu_ng_transfer_ioctl(struct drm_device *dev, void *data,
 				  struct drm_file *file)
 {
 	struct drm_virtgpu_ng_transfer *args = data;
+	struct vgpu_file *vfile = file->driver_priv;
 	u32 dir = args->flags & (VIRTGPU_NG_TRANSFER_TO_HOST |
 				 VIRTGPU_NG_TRANSFER_FROM_HOST);
 	bool wait = args->flags & VIRTGPU_NG_TRANSFER_WAIT;
@@ -374,7 +382,7 @@ static int vgpu_ng_transfer_ioctl(struct drm_device *dev, void *data,
 		return -ENOENT;
 	ret = vgpu_bo_wait_unordered(to_vgdev(dev), obj,
 				     dir == VIRTGPU_NG_TRANSFER_TO_HOST,
-				     deadline_ns);
+				     deadline_ns, vfile->usage);
 	drm_gem_object_put(obj);
 	if (ret)
 		return ret;
@@ -384,7 +392,7 @@ static int vgpu_ng_transfer_ioctl(struct drm_device *dev, void *data,
 			    args->offset, args->stride, args->layer_stride,
 			    wait ? &done : NULL);
 	if (!ret && done)
-		ret = vgpu_wait_deadline(done, deadline_ns);
+		ret = vgpu_wait_deadline(done, deadline_ns, vfile->usage);
 	if (done)
 		dma_fence_put(done);
 	if (!ret)
@@ -396,6 +404,7 @@ static int vgpu_wait_ioctl(struct drm_device *dev, void *data,
 			   struct drm_file *file)
 {
 	struct drm_virtgpu_3d_wait *args = data;
+	struct vgpu_file *vfile = file->driver_priv;
 	struct drm_gem_object *obj;
 	long left;
 	int ret = 0;
@@ -413,6 +422,9 @@ static int vgpu_wait_ioctl(struct drm_device *dev, void *data,
 			ret = -EBUSY;
 		}
 	} else {
+		if (!dma_resv_test_signaled(obj->resv, DMA_RESV_USAGE_READ))
+			vgpu_usage_count(vfile->usage,
+					 &vfile->usage->sync_waits, 1);
 		left = dma_resv_wait_timeout(obj->resv, DMA_RESV_USAGE_READ,
 					     true, VGPU_WAIT_TIMEOUT);
 		if (left < 0)
@@ -684,6 +696,7 @@ static int vgpu_ng_blob_create_ioctl(struct drm_device *dev, void *data,
 {
 	struct vgpu_device *vgdev = to_vgdev(dev);
 	struct drm_virtgpu_ng_blob_create *args = data;
+	struct vgpu_file *vfile = file->driver_priv;
 	struct vgpu_blob_args b = {
 		.blob_mem = args->blob_mem,
 		.blob_flags = args->blob_flags,
@@ -698,15 +711,18 @@ static int vgpu_ng_blob_create_ioctl(struct drm_device *dev, void *data,
 
 	if (args->pad)
 		return -EINVAL;
-	bo = vgpu_blob_create(vgdev, file->driver_priv, &b);
+	bo = vgpu_blob_create(vgdev, vfile, &b);
 	if (IS_ERR(bo))
 		return PTR_ERR(bo);
 
 	args->offset = 0;
 	if (bo->blob_flags & VIRTGPU_BLOB_FLAG_USE_MAPPABLE) {
 		ret = drm_gem_create_mmap_offset(&bo->shmem.base);
-		if (!ret && bo->vram && !vgpu_bo_wants_map(bo))
+		if (!ret && bo->vram && !vgpu_bo_wants_map(bo)) {
+			if (READ_ONCE(bo->map_state) == VGPU_MAP_PENDING)
+				atomic64_inc(&vfile->usage->sync_waits);
 			ret = vgpu_vram_wait_mapped(vgdev, bo);
+		}
 		if (!ret)
 			args->offset =
 				drm_vma_node_offset_addr(&bo->shmem.base.vma_node);

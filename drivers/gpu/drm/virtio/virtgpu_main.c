@@ -66,7 +66,11 @@ static void vgpu_config_changed(struct virtio_device *vdev)
 	schedule_work(&vgdev->config_work);
 }
 
-DEFINE_DRM_GEM_FOPS(vgpu_fops);
+static const struct file_operations vgpu_fops = {
+	.owner = THIS_MODULE,
+	DRM_GEM_FOPS,
+	.show_fdinfo = drm_show_fdinfo,
+};
 
 static const struct drm_driver vgpu_driver = {
 	.driver_features = DRIVER_MODESET | DRIVER_GEM | DRIVER_RENDER |
@@ -74,6 +78,7 @@ static const struct drm_driver vgpu_driver = {
 			   DRIVER_SYNCOBJ_TIMELINE | DRIVER_CURSOR_HOTSPOT,
 	.open = vgpu_driver_open,
 	.postclose = vgpu_driver_postclose,
+	.show_fdinfo = vgpu_show_fdinfo,
 	.dumb_create = vgpu_dumb_create,
 	.gem_create_object = vgpu_gem_create_object,
 	.gem_prime_import = vgpu_gem_prime_import,

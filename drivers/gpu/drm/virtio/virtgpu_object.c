@@ -142,6 +142,16 @@ void vgpu_bo_close(struct drm_gem_object *obj, struct drm_file *file)
 		vgpu_file_submit(vfile, cmd, obj);
 }
 
+/*
+ * fdinfo's residency, under the file's table lock, so without the
+ * object's: guest pages are there or not, read once.
+ */
+static enum drm_gem_object_status vgpu_bo_status(struct drm_gem_object *obj)
+{
+	return READ_ONCE(to_vgpu_bo(obj)->shmem.pages) ?
+	       DRM_GEM_OBJECT_RESIDENT : 0;
+}
+
 static const struct drm_gem_object_funcs vgpu_bo_funcs = {
 	/* Ours: host resource lifetime and context membership. */
 	.open = vgpu_bo_open,
@@ -157,6 +167,7 @@ static const struct drm_gem_object_funcs vgpu_bo_funcs = {
 	.get_sg_table = drm_gem_shmem_object_get_sg_table,
 	.export = vgpu_prime_export,
 	.print_info = drm_gem_shmem_object_print_info,
+	.status = vgpu_bo_status,
 };
 
 /**

@@ -312,6 +312,8 @@ static int vgpu_submit_make_fence(struct vgpu_submit *s)
 	if (!s->fence)
 		return -ENOMEM;
 	s->fence->owner = vfile;
+	s->fence->usage = vgpu_usage_get(vfile->usage);
+	s->fence->render = true;
 	s->fence->host_inline = vgpu_stream_traits(vfile->capset_id) &
 				VGPU_STREAM_INLINE;
 
@@ -659,12 +661,14 @@ static struct dma_fence *vgpu_batch_last(struct vgpu_file *vfile)
  * vgpu_wait_deadline() - wait for a fence until an absolute deadline
  * @fence: the fence, or NULL for nothing to wait for
  * @deadline_ns: CLOCK_MONOTONIC time in nanoseconds
+ * @usage: the waiting client, charged with the sleep
  *
  * Context: process context; sleeps interruptibly.
  * Return: 0 once @fence has signalled, -ETIME at the deadline, or
  * -ERESTARTSYS.
  */
-int vgpu_wait_deadline(struct dma_fence *fence, s64 deadline_ns)
+int vgpu_wait_deadline(struct dma_fence *fence, s64 deadline_ns,
+		       struct vgpu_usage *usage)
 {
 	s64 left_ns;
 	long ret;
@@ -674,6 +678,7 @@ int vgpu_wait_deadline(struct dma_fence *fence, s64 deadline_ns)
 	left_ns = deadline_ns - ktime_get_ns();
 	if (left_ns <= 0)
 		return -ETIME;
+	vgpu_usage_count(usage, &usage->sync_waits, 1);
 	ret = dma_fence_wait_timeout(fence, true,
 				     clamp_t(u64, nsecs_to_jiffies64(left_ns),
 					     1, MAX_SCHEDULE_TIMEOUT));
@@ -819,7 +824,7 @@ out_free:
 	kfree(subs);
 	kfree(entries);
 	if (last) {
-		ret = vgpu_wait_deadline(last, args->timeout_ns);
+		ret = vgpu_wait_deadline(last, args->timeout_ns, vfile->usage);
 		dma_fence_put(last);
 	}
 	if (!ret)

@@ -50,6 +50,7 @@
 #include <kunit/visibility.h>
 
 #include "virtgpu_drv.h"
+#include "virtgpu_trace.h"
 
 static unsigned int notify_delay_us = 5000;
 module_param(notify_delay_us, uint, 0644);
@@ -597,6 +598,13 @@ static bool vgpu_queue_refill_locked(struct vgpu_device *vgdev,
  * The batch leaves now. Caller holds q->lock; returns whether to notify
  * after unlocking.
  */
+/* 0 for the control queue, 1 for the cursor queue: for tracepoints. */
+static unsigned int vgpu_queue_index(struct vgpu_device *vgdev,
+				     struct vgpu_queue *q)
+{
+	return q == &vgdev->cursorq;
+}
+
 static bool vgpu_queue_send_batch_locked(struct vgpu_device *vgdev,
 					 struct vgpu_queue *q)
 {
@@ -608,6 +616,7 @@ static bool vgpu_queue_send_batch_locked(struct vgpu_device *vgdev,
 	if (virtqueue_kick_prepare(q->vq))
 		return true;
 	vgpu_stat_add(vgdev, VGPU_STAT_NOTIFY_SUPPRESSED, 1);
+	trace_vgpu_notify(vgpu_queue_index(vgdev, q), false);
 	return false;
 }
 
@@ -680,6 +689,7 @@ static bool vgpu_queue_forming_locked(struct vgpu_queue *q)
 static void vgpu_queue_notify(struct vgpu_device *vgdev, struct vgpu_queue *q)
 {
 	vgpu_stat_add(vgdev, VGPU_STAT_NOTIFY, 1);
+	trace_vgpu_notify(vgpu_queue_index(vgdev, q), true);
 	virtqueue_notify(q->vq);
 }
 
@@ -721,6 +731,11 @@ static int vgpu_queue_submit(struct vgpu_device *vgdev, struct vgpu_queue *q,
 			     &fence->base.flags))
 			urgent = true;
 	}
+	trace_vgpu_cmd_queue(vgpu_queue_index(vgdev, q),
+			     le32_to_cpu(cmd->req.hdr.type),
+			     le32_to_cpu(cmd->req.hdr.ctx_id),
+			     fence ? fence->base.seqno : 0,
+			     cmd->req_len + cmd->payload_len);
 	if (vgpu_queue_can_ride(q, cmd)) {
 		vgpu_queue_ride_locked(vgdev, q, cmd);
 	} else {
@@ -744,8 +759,11 @@ static int vgpu_queue_submit(struct vgpu_device *vgdev, struct vgpu_queue *q,
 	notify = vgpu_queue_policy_locked(vgdev, q, urgent);
 	spin_unlock_irqrestore(&q->lock, flags);
 
-	if (notify)
+	if (notify) {
 		vgpu_queue_notify(vgdev, q);
+		if (fence)
+			vgpu_usage_count(fence->usage, &fence->usage->notifies, 1);
+	}
 	drm_dev_exit(idx);
 	return 0;
 }
@@ -905,8 +923,16 @@ static void vgpu_queue_reap(struct vgpu_device *vgdev, struct vgpu_queue *q)
 	if (list_empty(&answered))
 		return;
 
-	list_for_each_entry(cmd, &answered, link)
-		vgpu_cmd_answer(vgdev, cmd, vgpu_cmd_resp_status(vgdev, cmd));
+	list_for_each_entry(cmd, &answered, link) {
+		int status = vgpu_cmd_resp_status(vgdev, cmd);
+
+		trace_vgpu_cmd_response(le32_to_cpu(cmd->req.hdr.type),
+					le32_to_cpu(((struct virtio_gpu_ctrl_hdr *)
+						     cmd->resp)->type),
+					cmd->fence ? cmd->fence->base.seqno : 0,
+					status);
+		vgpu_cmd_answer(vgdev, cmd, status);
+	}
 
 	spin_lock_irqsave(&q->lock, flags);
 	list_splice_tail(&answered, &q->answered);

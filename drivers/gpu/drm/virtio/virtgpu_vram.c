@@ -207,6 +207,13 @@ static const struct vm_operations_struct vgpu_vram_vm_ops = {
 	.close = drm_gem_vm_close,
 };
 
+/* fdinfo's residency: host memory counts once it is in the guest's BAR. */
+static enum drm_gem_object_status vgpu_vram_status(struct drm_gem_object *obj)
+{
+	return READ_ONCE(to_vgpu_bo(obj)->map_state) == VGPU_MAP_DONE ?
+	       DRM_GEM_OBJECT_RESIDENT : 0;
+}
+
 static const struct drm_gem_object_funcs vgpu_vram_funcs = {
 	.open = vgpu_bo_open,
 	.close = vgpu_bo_close,
@@ -214,6 +221,7 @@ static const struct drm_gem_object_funcs vgpu_vram_funcs = {
 	.export = vgpu_vram_export,
 	.mmap = vgpu_vram_mmap,
 	.vm_ops = &vgpu_vram_vm_ops,
+	.status = vgpu_vram_status,
 };
 
 /**
