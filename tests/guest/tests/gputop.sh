@@ -5,7 +5,9 @@
 # script(1) on a pseudo-terminal of a set size, for five one-second
 # refreshes, under a timeout; its screen is kept as gputop.txt, and the
 # fdinfo it read as gputop-fdinfo.txt.
-# Results (the runner prefixes "gputop/"): runs, shows-client
+# Our own per-client view, vgpu-stat -c, must list kmscube too.
+# Results (the runner prefixes "gputop/"): runs, shows-client,
+# vgpu-stat-client
 W=${W:-/mnt/work}
 OUT=$W/out
 CONFIG=$(sed -n 's/^CONFIG=//p' "$W/config.env" 2>/dev/null)
@@ -13,6 +15,7 @@ case "$CONFIG" in
     2d|2d-dual)
         echo "SKIP runs no virgl on $CONFIG: no client has render time to show"
         echo "SKIP shows-client no virgl on $CONFIG: no client has render time to show"
+        echo "SKIP vgpu-stat-client no virgl on $CONFIG: no client has render time to show"
         exit 0;;
 esac
 for t in gputop kmscube script; do
@@ -31,6 +34,7 @@ sleep 5
 timeout 60 script -q -c "stty rows 40 cols 160; gputop -d 1 -n 5" /dev/null \
     >"$OUT/gputop.txt" 2>&1
 rc=$?
+timeout 30 "$W/bin/vgpu-stat" -c 1 2 >"$OUT/vgpu-stat-clients.txt" 2>&1
 # What gputop read: kmscube's DRM files' fdinfo, kept beside its screen.
 for f in /proc/"$pid"/fdinfo/*; do
     grep -q '^drm-driver' "$f" 2>/dev/null || continue
@@ -41,7 +45,7 @@ kill "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
 # The screen without its escape sequences, for the log and the checks.
 sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$OUT/gputop.txt" | tr -d '\r' >"$OUT/gputop-plain.txt"
-cat "$OUT/gputop-plain.txt" "$OUT/gputop-fdinfo.txt"
+cat "$OUT/gputop-plain.txt" "$OUT/gputop-fdinfo.txt" "$OUT/vgpu-stat-clients.txt"
 if [ "$rc" = 0 ]; then
     echo "PASS runs"
 else
@@ -51,4 +55,9 @@ if grep -q 'kmscube' "$OUT/gputop-plain.txt"; then
     echo "PASS shows-client"
 else
     echo "FAIL shows-client [no kmscube line in gputop's screen]"
+fi
+if grep -q ' kmscube ' "$OUT/vgpu-stat-clients.txt"; then
+    echo "PASS vgpu-stat-client"
+else
+    echo "FAIL vgpu-stat-client [no kmscube line in vgpu-stat -c]"
 fi
