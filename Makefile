@@ -20,12 +20,12 @@ endif
 
 VGPU := tests/vgpu.sh
 
-.PHONY: help run check check-full expect intree kmi-check check-arm64 roots mesa module W1 sparse checkpatch kunit build-checks \
+.PHONY: help run check check-full expect intree kmi-check check-arm64 deb roots mesa module W1 sparse checkpatch kunit build-checks \
 	c-tests guest clean clean-cache bench bench-mesa dkms-install dkms-uninstall
 
 help:
 	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
-	@echo "Other targets: check-full expect intree kmi-check check-arm64 roots mesa module W1 sparse checkpatch kunit build-checks c-tests bench bench-mesa"
+	@echo "Other targets: check-full expect intree kmi-check check-arm64 deb roots mesa module W1 sparse checkpatch kunit build-checks c-tests bench bench-mesa"
 	@echo "               dkms-install dkms-uninstall (on the machine that runs the driver)"
 	@echo "               guest CONFIG=<2d|2d-dual|virgl|virgl-blob|venus> clean clean-cache"
 
@@ -46,6 +46,11 @@ expect:
 # Android KMI check; the KMI check alone; the arm64 guest (docs/android.md).
 intree kmi-check check-arm64:
 	$(VGPU) $@
+
+# The Debian package virtio-gpu-ng-dkms (debian/), checked with lintian,
+# into build/deb/.
+deb:
+	$(VGPU) deb
 
 roots:
 	$(VGPU) roots

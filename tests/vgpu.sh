@@ -12,6 +12,7 @@
 #                                     x86_64 and arm64, and the KMI check
 #   vgpu.sh kmi-check                 the Android KMI check alone
 #   vgpu.sh check-arm64               the arm64 module, tests and guest
+#   vgpu.sh deb                       the Debian package (debian/), lintian
 #   vgpu.sh run                       the virgl demo (eglinfo, kmscube, screendump)
 #   vgpu.sh guest CONFIG [RUNLIST]    one guest with the selected driver
 #   vgpu.sh mesa                      build (or reuse) Mesa with userspace/mesa
@@ -176,6 +177,24 @@ mesa_build() { # mesa_build OUTDIR
     timing "mesa" $((SECONDS - t0))
 }
 
+# The tree's version: dkms.conf's, plus the commit when this is a git
+# checkout (the Debian package's version, tests/deb.sh).
+tree_version() {
+    local v n h
+    v="$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)"
+    if n="$(git rev-list --count HEAD 2>/dev/null)" && h="$(git rev-parse --short=7 HEAD 2>/dev/null)"; then
+        v="$v+git$n.g$h"
+    fi
+    printf '%s\n' "$v"
+}
+
+# The Debian package and lintian, in the cross root.
+deb_build() { # deb_build OUTDIR
+    local t0=$SECONDS
+    VGPU_ROOT=cross in_host tests/deb.sh "$1" "$(tree_version)" || true
+    timing "deb" $((SECONDS - t0))
+}
+
 # In-tree and arm64 builds, in the cross root (tests/intree.sh).
 intree_checks() { # intree_checks OUTDIR CHECK...
     local od="$1" t0=$SECONDS; shift
@@ -252,6 +271,7 @@ main() {
                 else
                     intree_checks "$RUN/build" "${INTREE[@]}"
                 fi
+                deb_build "$RUN/build"
             else
                 build_checks "$RUN/build" c
                 [ "${VGPU_ARM64:-1}" = 1 ] && intree_checks "$RUN/build" arm64-tests
@@ -341,6 +361,15 @@ main() {
             fails=$(grep -c '^FAIL' "$RUN/build/results.txt" || true)
             passes=$(grep -c '^PASS' "$RUN/build/results.txt" || true)
             grep -h '^INFO KMI:' "$RUN/build/results.txt" | sed 's/^INFO //' || true
+            echo "$passes passed, $fails failed"
+            [ "$fails" -eq 0 ]
+            ;;
+        deb)
+            new_rundir deb
+            deb_build "$RUN/build"
+            fails=$(grep -c '^FAIL' "$RUN/build/results.txt" || true)
+            passes=$(grep -c '^PASS' "$RUN/build/results.txt" || true)
+            ls build/deb/*.deb 2>/dev/null || true
             echo "$passes passed, $fails failed"
             [ "$fails" -eq 0 ]
             ;;
