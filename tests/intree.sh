@@ -36,6 +36,25 @@ our_diags() {
     grep -E '(warning|error):' "$1" | grep -E 'drivers/gpu/drm/virtio/' || true
 }
 
+# build_verdict NAME RC LOG PRODUCT: the result line of one build: make's
+# exit code, W=1 diagnostics in our files, and the file it must have
+# made. True when it passed.
+build_verdict() {
+    local name="$1" rc="$2" logf="$3" product="$4" diags
+    diags="$(our_diags "$logf")"
+    if [ "$rc" -ne 0 ]; then
+        result "FAIL build/$name [make failed: $(grep -m1 -E 'error' "$logf" | cut -c1-150)]"
+    elif [ -n "$diags" ]; then
+        result "FAIL build/$name [$(printf '%s\n' "$diags" | wc -l) diagnostics; first: $(printf '%s\n' "$diags" | head -1 | cut -c1-150)]"
+    elif [ ! -f "$product" ]; then
+        result "FAIL build/$name [no $(basename "$product") after the build]"
+    else
+        result "PASS build/$name"
+        return 0
+    fi
+    return 1
+}
+
 # config_lost CONFIG FRAGMENT...: the fragments' lines that olddefconfig
 # did not keep, one per line.
 config_lost() {
@@ -54,7 +73,7 @@ config_lost() {
 # intree NAME: configure (once per config key), prepare, and build our
 # directory with W=1 in $WORK/NAME.
 intree() {
-    local name="$1" arch o key logf="$out/intree-$1.log" lost diags t0=$SECONDS
+    local name="$1" arch o key logf="$out/intree-$1.log" lost rc t0=$SECONDS
     local mk frags=()
     o="$WORK/$name"
     case "$name" in
@@ -99,18 +118,8 @@ intree() {
     fi
     log "intree $name: W=1 drivers/gpu/drm/virtio/"
     rm -f "$o/drivers/gpu/drm/virtio/virtio-gpu.o"
-    if ! "${mk[@]}" W=1 drivers/gpu/drm/virtio/ >>"$logf" 2>&1; then
-        result "FAIL build/intree/$name [make failed: $(grep -m1 -E 'error' "$logf" | cut -c1-150)]"
-        return
-    fi
-    diags="$(our_diags "$logf")"
-    if [ -n "$diags" ]; then
-        result "FAIL build/intree/$name [$(printf '%s\n' "$diags" | wc -l) diagnostics; first: $(printf '%s\n' "$diags" | head -1 | cut -c1-150)]"
-    elif [ ! -f "$o/drivers/gpu/drm/virtio/virtio-gpu.o" ]; then
-        result "FAIL build/intree/$name [no virtio-gpu.o after the build]"
-    else
-        result "PASS build/intree/$name"
-    fi
+    "${mk[@]}" W=1 drivers/gpu/drm/virtio/ >>"$logf" 2>&1 && rc=0 || rc=$?
+    build_verdict "intree/$name" "$rc" "$logf" "$o/drivers/gpu/drm/virtio/virtio-gpu.o"
     echo "intree-$name $((SECONDS - t0))" >>"$out/timings.txt"
 }
 
@@ -153,25 +162,16 @@ kmi() {
 # Out-of-tree builds leave their objects beside the sources, so it builds
 # in a copy of the tree.
 arm64_module() {
-    local src="$VGPU_SRC/build/arm64/src" logf="$out/arm64-module.log" diags t0=$SECONDS
+    local src="$VGPU_SRC/build/arm64/src" logf="$out/arm64-module.log" rc t0=$SECONDS
     rm -rf "$src"
     mkdir -p "$src"
     cp -r Kbuild drivers include "$src/"
     find "$src" \( -name '*.o' -o -name '*.ko' -o -name '*.mod*' -o -name '.*.cmd' \
         -o -name 'modules.order' -o -name '*.a' \) -delete
-    if ! make -C "$ARM64_KDIR" M="$src" ARCH=arm64 CROSS_COMPILE="$CROSS" -j"$JOBS" W=1 modules \
-        >"$logf" 2>&1; then
-        result "FAIL build/arm64-module [make failed: $(grep -m1 -E 'error' "$logf" | cut -c1-150)]"
-        return
-    fi
-    diags="$(our_diags "$logf")"
-    if [ -n "$diags" ]; then
-        result "FAIL build/arm64-module [$(printf '%s\n' "$diags" | wc -l) diagnostics; first: $(printf '%s\n' "$diags" | head -1 | cut -c1-150)]"
-    elif [ ! -f "$src/drivers/gpu/drm/virtio/virtio-gpu.ko" ]; then
-        result "FAIL build/arm64-module [no virtio-gpu.ko after the build]"
-    else
+    make -C "$ARM64_KDIR" M="$src" ARCH=arm64 CROSS_COMPILE="$CROSS" -j"$JOBS" W=1 modules \
+        >"$logf" 2>&1 && rc=0 || rc=$?
+    if build_verdict arm64-module "$rc" "$logf" "$src/drivers/gpu/drm/virtio/virtio-gpu.ko"; then
         cp "$src/drivers/gpu/drm/virtio/virtio-gpu.ko" "$VGPU_SRC/build/arm64/virtio-gpu.ko"
-        result "PASS build/arm64-module"
     fi
     echo "arm64-module $((SECONDS - t0))" >>"$out/timings.txt"
 }

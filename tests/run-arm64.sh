@@ -144,10 +144,4 @@ while read -r name _; do
 done <"$r/runlist.txt"
 python3 tests/lib/report.py screendumps "$out" "$([ "$config" = arm64 ] && echo none || echo gl)" >>"$out/results.txt" ||
     echo "FAIL guest/screendump-verdicts [report.py failed]" >>"$out/results.txt"
-if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
-    echo "FAIL guest/boot [host timeout after ${hard_timeout}s]" >>"$out/results.txt"
-elif ! grep -q 'VGPU-DONE' "$tmp/serial"; then
-    echo "FAIL guest/boot [guest did not finish its run-list; qemu rc=$rc: $(tail -1 "$out/qemu.log")]" >>"$out/results.txt"
-else
-    echo "PASS guest/boot" >>"$out/results.txt"
-fi
+guest_boot_verdict "$out" "$rc" "$hard_timeout" "$tmp/serial"

@@ -168,11 +168,4 @@ if [ "$panic" = 1 ]; then
         echo "FAIL panic/screen [report.py failed]" >>"$out/results.txt"
 fi
 
-if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
-    echo "FAIL guest/boot [host timeout after ${hard_timeout}s]" >>"$out/results.txt"
-elif ! grep -q 'VGPU-DONE' "$out/serial.log"; then
-    echo "FAIL guest/boot [guest did not finish its run-list; qemu rc=$rc: $(tail -1 "$out/qemu.log")]" >>"$out/results.txt"
-else
-    echo "PASS guest/boot" >>"$out/results.txt"
-fi
-grep -q . "$out/results.txt" || echo "FAIL guest/boot [no results]" >>"$out/results.txt"
+guest_boot_verdict "$out" "$rc" "$hard_timeout" "$out/serial.log"

@@ -205,6 +205,22 @@ xvfb_start() {
     export DISPLAY
 }
 
+# guest_boot_verdict OUT RC TIMEOUT SERIAL: the guest/boot result line of
+# a guest run into OUT/results.txt, from QEMU's exit code RC (124/137: the
+# host's TIMEOUT killed it) and whether the guest said VGPU-DONE on its
+# SERIAL console; and a failure when the run gave no result at all.
+guest_boot_verdict() {
+    local out="$1" rc="$2" limit="$3" serial="$4"
+    if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+        echo "FAIL guest/boot [host timeout after ${limit}s]"
+    elif ! grep -q 'VGPU-DONE' "$serial"; then
+        echo "FAIL guest/boot [guest did not finish its run-list; qemu rc=$rc: $(tail -1 "$out/qemu.log")]"
+    else
+        echo "PASS guest/boot"
+    fi >>"$out/results.txt"
+    grep -q . "$out/results.txt" || echo "FAIL guest/boot [no results]" >>"$out/results.txt"
+}
+
 # Debian's linux-source-6.12, extracted once into the cache (both roots
 # install the same version). Prints its directory; nothing writes to it.
 linux_src() {
