@@ -423,8 +423,7 @@ static int vgpu_wait_ioctl(struct drm_device *dev, void *data,
 		}
 	} else {
 		if (!dma_resv_test_signaled(obj->resv, DMA_RESV_USAGE_READ))
-			vgpu_usage_count(vfile->usage,
-					 &vfile->usage->sync_waits, 1);
+			atomic64_inc(&vfile->usage->sync_waits);
 		left = dma_resv_wait_timeout(obj->resv, DMA_RESV_USAGE_READ,
 					     true, VGPU_WAIT_TIMEOUT);
 		if (left < 0)

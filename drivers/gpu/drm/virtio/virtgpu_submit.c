@@ -678,7 +678,7 @@ int vgpu_wait_deadline(struct dma_fence *fence, s64 deadline_ns,
 	left_ns = deadline_ns - ktime_get_ns();
 	if (left_ns <= 0)
 		return -ETIME;
-	vgpu_usage_count(usage, &usage->sync_waits, 1);
+	atomic64_inc(&usage->sync_waits);
 	ret = dma_fence_wait_timeout(fence, true,
 				     clamp_t(u64, nsecs_to_jiffies64(left_ns),
 					     1, MAX_SCHEDULE_TIMEOUT));

@@ -594,10 +594,6 @@ static bool vgpu_queue_refill_locked(struct vgpu_device *vgdev,
 	return added;
 }
 
-/*
- * The batch leaves now. Caller holds q->lock; returns whether to notify
- * after unlocking.
- */
 /* 0 for the control queue, 1 for the cursor queue: for tracepoints. */
 static unsigned int vgpu_queue_index(struct vgpu_device *vgdev,
 				     struct vgpu_queue *q)
@@ -605,6 +601,10 @@ static unsigned int vgpu_queue_index(struct vgpu_device *vgdev,
 	return q == &vgdev->cursorq;
 }
 
+/*
+ * The batch leaves now. Caller holds q->lock; returns whether to notify
+ * after unlocking.
+ */
 static bool vgpu_queue_send_batch_locked(struct vgpu_device *vgdev,
 					 struct vgpu_queue *q)
 {
