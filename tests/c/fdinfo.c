@@ -178,6 +178,22 @@ static void test_memory(int fd, int virgl)
 }
 
 /*
+ * How much @fd's bytes key of the direction grew over one waited transfer
+ * of @box; *@ret is the transfer's errno.
+ */
+static long long transfer_growth(int fd, uint32_t bo, int to_host,
+				 const struct drm_virtgpu_3d_box *box, int *ret)
+{
+	const char *key = to_host ? "virtio-bytes-to-host" :
+				    "virtio-bytes-from-host";
+	long long before = fdinfo_value(fd, key);
+
+	*ret = -vgu_transfer(fd, bo, to_host, box, 0, 0);
+	wait_idle(fd, bo);
+	return fdinfo_value(fd, key) - before;
+}
+
+/*
  * Transfers of a buffer of @size bytes on @fd: the bytes keys grow by the
  * box's size, in their direction, and another file's do not move.
  */
@@ -185,7 +201,7 @@ static void test_bytes(int fd, int virgl)
 {
 	const uint32_t size = 64 * 1024;
 	struct drm_virtgpu_3d_box box = { .w = size, .h = 1, .d = 1 };
-	long long to0, to1, from0, from1, other0, other1, want = size;
+	long long grew, other0, other1, want = size;
 	int other = open_render();
 	uint32_t bo = buffer_create(fd, virgl, size);
 	int ret;
@@ -199,17 +215,14 @@ static void test_bytes(int fd, int virgl)
 		want = 64 * 64 * 4;
 	}
 	other0 = fdinfo_value(other, "virtio-bytes-to-host");
-	to0 = fdinfo_value(fd, "virtio-bytes-to-host");
-	ret = -vgu_transfer(fd, bo, 1, &box, 0, 0);
-	wait_idle(fd, bo);
-	to1 = fdinfo_value(fd, "virtio-bytes-to-host");
+	grew = transfer_growth(fd, bo, 1, &box, &ret);
 	other1 = fdinfo_value(other, "virtio-bytes-to-host");
 	if (ret)
 		fail("fdinfo/bytes-to-host", "TRANSFER_TO_HOST: %s", ename(ret));
 	else
-		check("fdinfo/bytes-to-host", to1 - to0 == want,
+		check("fdinfo/bytes-to-host", grew == want,
 		      "virtio-bytes-to-host grew by %lld for a %lld-byte box",
-		      to1 - to0, want);
+		      grew, want);
 	check("fdinfo/other-client-unchanged", other0 >= 0 && other1 == other0,
 	      "another file's virtio-bytes-to-host went from %lld to %lld",
 	      other0, other1);
@@ -217,16 +230,13 @@ static void test_bytes(int fd, int virgl)
 		skip("fdinfo/bytes-from-host", "host has no 3D: no TRANSFER_FROM_HOST");
 		goto out;
 	}
-	from0 = fdinfo_value(fd, "virtio-bytes-from-host");
-	ret = -vgu_transfer(fd, bo, 0, &box, 0, 0);
-	wait_idle(fd, bo);
-	from1 = fdinfo_value(fd, "virtio-bytes-from-host");
+	grew = transfer_growth(fd, bo, 0, &box, &ret);
 	if (ret)
 		fail("fdinfo/bytes-from-host", "TRANSFER_FROM_HOST: %s", ename(ret));
 	else
-		check("fdinfo/bytes-from-host", from1 - from0 == size,
-		      "virtio-bytes-from-host grew by %lld for a %u-byte box",
-		      from1 - from0, size);
+		check("fdinfo/bytes-from-host", grew == want,
+		      "virtio-bytes-from-host grew by %lld for a %lld-byte box",
+		      grew, want);
 out:
 	close_handle(fd, bo);
 	if (other >= 0)
