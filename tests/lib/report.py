@@ -269,7 +269,7 @@ def screendump_verdict(test, check, gl):
     A check line is 'TEST NAME match|mismatch|error KEY=VALUE...'. age
     bounds the dump's delay after the guest's request; past the guest's
     hold the screen may already show something else, which a failure
-    then says.
+    then says; tries counts the dumps made while looking for a match.
     """
     if check is None:
         return ("FAIL %s [the guest asked for a screendump check, the host made "
@@ -287,6 +287,9 @@ def screendump_verdict(test, check, gl):
     if status == "match":
         return "PASS %s" % test
     if status == "mismatch":
+        tries = f.get("tries", "1")
+        if tries != "1":
+            late += "; none of the %s dumps made during the hold showed it" % tries
         return "FAIL %s [expected %s, got %s, dump %s%s]" % (
             test, f.get("expected", ""), f.get("got", ""), f.get("dump", ""), late)
     error = check.split(" error=", 1)[1] if " error=" in check else check
