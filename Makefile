@@ -20,12 +20,12 @@ endif
 
 VGPU := tests/vgpu.sh
 
-.PHONY: help run check check-full expect intree kmi-check check-arm64 deb roots mesa module W1 sparse checkpatch kunit build-checks \
+.PHONY: help run check check-full expect intree kmi-check check-arm64 check-deb deb roots mesa module W1 sparse checkpatch kunit build-checks \
 	c-tests guest clean clean-cache bench bench-mesa dkms-install dkms-uninstall
 
 help:
 	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
-	@echo "Other targets: check-full expect intree kmi-check check-arm64 deb roots mesa module W1 sparse checkpatch kunit build-checks c-tests bench bench-mesa"
+	@echo "Other targets: check-full expect intree kmi-check check-arm64 check-deb deb roots mesa module W1 sparse checkpatch kunit build-checks c-tests bench bench-mesa"
 	@echo "               dkms-install dkms-uninstall (on the machine that runs the driver)"
 	@echo "               guest CONFIG=<2d|2d-dual|virgl|virgl-blob|venus> clean clean-cache"
 
@@ -52,6 +52,11 @@ intree kmi-check check-arm64:
 deb:
 	$(VGPU) deb
 
+# The package and make dkms-install, installed, booted with both kernels
+# and removed in a guest (tests/deb-check.sh).
+check-deb:
+	$(VGPU) check-deb
+
 roots:
 	$(VGPU) roots
 
@@ -72,11 +77,13 @@ guest:
 
 # Kbuild leaves its objects next to the sources (external modules cannot
 # build elsewhere on 6.12), so clean them from there.
+BUILD_LEFTOVERS := -type f \( -name '*.o' -o -name '*.ko' -o -name '*.mod' \
+	-o -name '*.mod.c' -o -name '*.cmd' -o -name '.*.cmd' -o -name '*.a' \
+	-o -name modules.order -o -name Module.symvers \)
+
 clean:
 	rm -rf build
-	find drivers include -type f \( -name '*.o' -o -name '*.ko' -o -name '*.mod' \
-		-o -name '*.mod.c' -o -name '*.cmd' -o -name '.*.cmd' -o -name '*.a' \) \
-		-delete 2>/dev/null || true
+	find drivers include $(BUILD_LEFTOVERS) -delete 2>/dev/null || true
 	rm -f Module.symvers modules.order .*.cmd
 
 clean-cache:
@@ -90,14 +97,27 @@ bench-mesa:
 	tools/bench/run.sh --mesa $(if $(QUICK),--quick)
 
 # Install on the machine that should run the driver (not the test host):
-# DKMS builds it for every installed kernel and rebuilds it on upgrades.
+# DKMS builds it for every installed kernel whose headers are there, and
+# for each kernel installed later. The source goes without this tree's
+# build leftovers, which were built for another kernel.
 DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 DKMS_SRC := /usr/src/virtio-gpu-ng-$(DKMS_VERSION)
 
 dkms-install:
+	if dkms status -m virtio-gpu-ng -v $(DKMS_VERSION) | grep -q .; then \
+		dkms remove virtio-gpu-ng/$(DKMS_VERSION) --all; fi
+	rm -rf $(DKMS_SRC)
 	mkdir -p $(DKMS_SRC)
 	cp -r Kbuild dkms.conf drivers include $(DKMS_SRC)/
-	dkms install virtio-gpu-ng/$(DKMS_VERSION)
+	find $(DKMS_SRC) $(BUILD_LEFTOVERS) -delete
+	dkms add virtio-gpu-ng/$(DKMS_VERSION)
+	for k in $$(ls /lib/modules); do \
+		if [ -e /lib/modules/$$k/build/Makefile ]; then \
+			dkms install virtio-gpu-ng/$(DKMS_VERSION) -k $$k || exit 1; \
+		else \
+			echo "$$k: no headers (linux-headers-$$k), not built"; \
+		fi; \
+	done
 
 dkms-uninstall:
 	dkms remove virtio-gpu-ng/$(DKMS_VERSION) --all

@@ -21,9 +21,9 @@ work="$VGPU_SRC/build/deb"
 src="$work/virtio-gpu-ng-$ver"
 rm -rf "$work"
 mkdir -p "$src"
-cp -r Kbuild dkms.conf debian drivers include "$src/"
-find "$src" \( -name '*.o' -o -name '*.ko' -o -name '*.mod*' -o -name '.*.cmd' \
-    -o -name 'modules.order' -o -name '*.a' -o -name '*.symvers' \) -delete
+cp -r Makefile Kbuild dkms.conf debian drivers include "$src/"
+make -s -C "$src" clean
+rm "$src/Makefile"
 sed -i "s/^PACKAGE_VERSION=.*/PACKAGE_VERSION=\"$ver\"/" "$src/dkms.conf"
 # The changelog's newest entry carries the tree's version.
 sed -i "1s/^virtio-gpu-ng ([^)]*)/virtio-gpu-ng ($ver)/" "$src/debian/changelog"

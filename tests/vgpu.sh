@@ -13,6 +13,8 @@
 #   vgpu.sh kmi-check                 the Android KMI check alone
 #   vgpu.sh check-arm64               the arm64 module, tests and guest
 #   vgpu.sh deb                       the Debian package (debian/), lintian
+#   vgpu.sh check-deb                 the package and make dkms-install, installed,
+#                                     booted and removed in a guest
 #   vgpu.sh run                       the virgl demo (eglinfo, kmscube, screendump)
 #   vgpu.sh guest CONFIG [RUNLIST]    one guest with the selected driver
 #   vgpu.sh mesa                      build (or reuse) Mesa with userspace/mesa
@@ -373,6 +375,30 @@ main() {
             echo "$passes passed, $fails failed"
             [ "$fails" -eq 0 ]
             ;;
+        check-deb)
+            # The package and make dkms-install on a user's machine: five
+            # boots of a guest with DKMS and both kernels' headers
+            # (tests/deb-check.sh, tests/guest/deb-steps.sh).
+            new_rundir check-deb
+            deb_build "$RUN/build"
+            ver="$(tree_version)"
+            pkg="build/deb/virtio-gpu-ng-dkms_${ver}_all.deb"
+            if [ -f "$pkg" ]; then
+                t0=$SECONDS
+                DEBIMG="$(debimg_path)" || die "check-deb guest image build failed"
+                timing "check-deb image" $((SECONDS - t0))
+                t0=$SECONDS
+                in_host tests/deb-check.sh "/cache/$(basename "$DEBIMG")" "$pkg" "$ver" "$RUN/deb" ||
+                    echo "FAIL deb/runner [deb-check.sh failed]" >>"$RUN/deb/results.txt"
+                timing "check-deb boots" $((SECONDS - t0))
+            fi
+            timing "total" $((SECONDS - T_START))
+            cat "$RUN/build/results.txt" "$RUN/deb/results.txt" 2>/dev/null | grep -E '^(PASS|FAIL|SKIP)' || true
+            fails=$(cat "$RUN/build/results.txt" "$RUN/deb/results.txt" 2>/dev/null | grep -c '^FAIL' || true)
+            passes=$(cat "$RUN/build/results.txt" "$RUN/deb/results.txt" 2>/dev/null | grep -c '^PASS' || true)
+            echo "$passes passed, $fails failed"
+            [ "$fails" -eq 0 ]
+            ;;
         check-arm64)
             new_rundir "check-arm64-$DRIVER"
             if [ "$DRIVER" = ours ]; then
@@ -401,7 +427,7 @@ main() {
             # Only what this harness creates, whatever VGPU_CACHE points at.
             for d in "$VGPU_CACHE"/hostroot-* "$VGPU_CACHE"/guestimg-* "$VGPU_CACHE"/checkpatch-* \
                      "$VGPU_CACHE"/mesa-* "$VGPU_CACHE"/kunitsrc-* "$VGPU_CACHE"/kunit-work \
-                     "$VGPU_CACHE"/crossroot-* "$VGPU_CACHE"/intree-work \
+                     "$VGPU_CACHE"/crossroot-* "$VGPU_CACHE"/intree-work "$VGPU_CACHE"/debimg-* \
                      "$VGPU_CACHE"/.tmp-*; do
                 [ -e "$d" ] || continue
                 log "removing $d"

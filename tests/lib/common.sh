@@ -172,8 +172,17 @@ guestimg_path() {
     local key
     key="$(files_key "$VGPU_SRC/tests/pkgs/guest.list" "$VGPU_SRC/tests/pkgs/guest-sid.list" \
         "$VGPU_SRC/tests/pkgs/guest-piglit.list" \
-        "$VGPU_LIB/build-guestimg.sh" "$VGPU_SRC/tests/guest/vgpu-init")"
+        "$VGPU_LIB/build-guestimg.sh" "$VGPU_LIB/guest-root.sh" "$VGPU_SRC/tests/guest/vgpu-init")"
     cache_build guestimg "$key" "$VGPU_LIB/build-guestimg.sh"
+}
+
+# The guest image of make check-deb (tests/lib/build-debimg.sh), laid out
+# like the main one.
+debimg_path() {
+    local key
+    key="$(files_key "$VGPU_SRC/tests/pkgs/deb-guest.list" "$VGPU_LIB/build-debimg.sh" \
+        "$VGPU_LIB/guest-root.sh" "$VGPU_SRC/tests/guest/vgpu-init")"
+    cache_build debimg "$key" "$VGPU_LIB/build-debimg.sh"
 }
 
 # Mesa with the patches of userspace/mesa (tests/lib/build-mesa.sh), built
