@@ -119,6 +119,11 @@ static inline const char *ename(int e)
 	case ETIME: return "ETIME";
 	case ETIMEDOUT: return "ETIMEDOUT";
 	case EIO: return "EIO";
+	case EBADF: return "EBADF";
+	case ERANGE: return "ERANGE";
+	case EAGAIN: return "EAGAIN";
+	case E2BIG: return "E2BIG";
+	case ENOSPC: return "ENOSPC";
 	}
 	snprintf(b, sizeof(buf[0]), "errno %d", e);
 	return b;
