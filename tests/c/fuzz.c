@@ -494,19 +494,9 @@ static void op_syncobj(struct thr *t)
 		io(t, "SYNCOBJ_DESTROY", DRM_IOCTL_SYNCOBJ_DESTROY, &d);
 		break;
 	}
-	case 2: {
-		struct drm_syncobj_wait w = {
-			.handles = some_ptr(&t->r, h),
-			.count_handles = some_count(&t->r),
-			.timeout_nsec = vgu_now_ns() + below(&t->r, 2000000),
-			.flags = chance(&t->r, 4) ? some_u32(&t->r) :
-				 below(&t->r, 8),
-		};
-
-		io(t, "SYNCOBJ_WAIT", DRM_IOCTL_SYNCOBJ_WAIT, &w);
-		break;
-	}
+	case 2:
 	case 3: {
+		/* WAIT's fields are TIMELINE_WAIT's but the points. */
 		struct drm_syncobj_timeline_wait w = {
 			.handles = some_ptr(&t->r, h),
 			.points = some_ptr(&t->r, pts),
@@ -515,8 +505,18 @@ static void op_syncobj(struct thr *t)
 			.flags = chance(&t->r, 4) ? some_u32(&t->r) :
 				 below(&t->r, 16),
 		};
+		struct drm_syncobj_wait plain = {
+			.handles = w.handles,
+			.count_handles = w.count_handles,
+			.timeout_nsec = w.timeout_nsec,
+			.flags = w.flags,
+		};
 
-		io(t, "SYNCOBJ_TIMELINE_WAIT", DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT, &w);
+		if (chance(&t->r, 2))
+			io(t, "SYNCOBJ_WAIT", DRM_IOCTL_SYNCOBJ_WAIT, &plain);
+		else
+			io(t, "SYNCOBJ_TIMELINE_WAIT",
+			   DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT, &w);
 		break;
 	}
 	case 4: {
@@ -525,9 +525,10 @@ static void op_syncobj(struct thr *t)
 			.count_handles = some_count(&t->r),
 		};
 
-		io(t, chance(&t->r, 2) ? "SYNCOBJ_RESET" : "SYNCOBJ_SIGNAL",
-		   chance(&t->r, 2) ? DRM_IOCTL_SYNCOBJ_RESET :
-				      DRM_IOCTL_SYNCOBJ_SIGNAL, &a);
+		if (chance(&t->r, 2))
+			io(t, "SYNCOBJ_RESET", DRM_IOCTL_SYNCOBJ_RESET, &a);
+		else
+			io(t, "SYNCOBJ_SIGNAL", DRM_IOCTL_SYNCOBJ_SIGNAL, &a);
 		break;
 	}
 	case 5: {
@@ -538,9 +539,11 @@ static void op_syncobj(struct thr *t)
 			.flags = chance(&t->r, 4) ? some_u32(&t->r) : 0,
 		};
 
-		io(t, "SYNCOBJ_TIMELINE_SIGNAL/QUERY",
-		   chance(&t->r, 2) ? DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL :
-				      DRM_IOCTL_SYNCOBJ_QUERY, &a);
+		if (chance(&t->r, 2))
+			io(t, "SYNCOBJ_TIMELINE_SIGNAL",
+			   DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL, &a);
+		else
+			io(t, "SYNCOBJ_QUERY", DRM_IOCTL_SYNCOBJ_QUERY, &a);
 		break;
 	}
 	case 6: {
@@ -762,7 +765,9 @@ static void some_box(struct thr *t, struct drm_virtgpu_3d_box *b)
 static void op_transfer(struct thr *t)
 {
 	switch (below(&t->r, 3)) {
-	case 0: {
+	case 0:
+	case 1: {
+		/* The two directions take the same fields in the same order. */
 		struct drm_virtgpu_3d_transfer_to_host x = {
 			.bo_handle = some_bo(t),
 			.offset = chance(&t->r, 4) ? some_u64(&t->r) : 0,
@@ -770,22 +775,17 @@ static void op_transfer(struct thr *t)
 			.stride = chance(&t->r, 6) ? some_u32(&t->r) : 0,
 			.layer_stride = chance(&t->r, 8) ? some_u32(&t->r) : 0,
 		};
+		struct drm_virtgpu_3d_transfer_from_host y;
 
+		_Static_assert(sizeof(x) == sizeof(y), "transfer layouts differ");
 		some_box(t, &x.box);
-		io(t, "TRANSFER_TO_HOST", DRM_IOCTL_VIRTGPU_TRANSFER_TO_HOST, &x);
-		break;
-	}
-	case 1: {
-		struct drm_virtgpu_3d_transfer_from_host x = {
-			.bo_handle = some_bo(t),
-			.offset = chance(&t->r, 4) ? some_u64(&t->r) : 0,
-			.level = chance(&t->r, 8) ? some_u32(&t->r) : 0,
-			.stride = chance(&t->r, 6) ? some_u32(&t->r) : 0,
-			.layer_stride = chance(&t->r, 8) ? some_u32(&t->r) : 0,
-		};
-
-		some_box(t, &x.box);
-		io(t, "TRANSFER_FROM_HOST", DRM_IOCTL_VIRTGPU_TRANSFER_FROM_HOST, &x);
+		if (chance(&t->r, 2)) {
+			io(t, "TRANSFER_TO_HOST", DRM_IOCTL_VIRTGPU_TRANSFER_TO_HOST, &x);
+		} else {
+			memcpy(&y, &x, sizeof(y));
+			io(t, "TRANSFER_FROM_HOST",
+			   DRM_IOCTL_VIRTGPU_TRANSFER_FROM_HOST, &y);
+		}
 		break;
 	}
 	default: {
