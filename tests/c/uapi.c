@@ -595,7 +595,7 @@ static const char *const exec_tests[] = {
 	"execbuf-bad-flags", "execbuf-size-32m", "execbuf-num-bos-100000",
 	"execbuf-num-in-syncobjs-2000", "execbuf-syncobj-stride-8",
 	"execbuf-ring-idx-without-rings", "execbuf-bad-command-pointer",
-	"execbuf-unknown-bo", "execbuf-fence-fd-in-minus-1",
+	"execbuf-unknown-bo", "execbuf-duplicate-bo", "execbuf-fence-fd-in-minus-1",
 	"execbuf-in-syncobj-bad-flags", "execbuf-in-syncobj-unknown",
 	"execbuf-out-syncobj-bad-flags", "execbuf-out-syncobj-unknown",
 	"execbuf-nop", "execbuf-with-bo", "execbuf-in-syncobj",
@@ -704,7 +704,7 @@ static void test_execbuffer(int fd)
 {
 	struct drm_virtgpu_execbuffer_syncobj in, out;
 	struct drm_virtgpu_execbuffer eb;
-	uint32_t bo, bos[1], sync_in = 0, sync_out = 0, sync_tl = 0;
+	uint32_t bo, bos[2], sync_in = 0, sync_out = 0, sync_tl = 0;
 	unsigned int i;
 	uint64_t point;
 	int ret;
@@ -749,13 +749,19 @@ static void test_execbuffer(int fd)
 		fail("execbuf-with-bo", "cannot create a resource: %s",
 		     ename(errno));
 		skip("execbuf-unknown-bo", "no resource");
+		skip("execbuf-duplicate-bo", "no resource");
 	} else {
 		bos[0] = bo;
 		eb = exec_base();
 		eb.bo_handles = (uintptr_t)bos;
 		eb.num_bo_handles = 1;
 		expect("execbuf-with-bo", execbuf(fd, &eb), 0);
+		/* The list is a set: the same buffer twice is bad input. */
+		bos[1] = bo;
+		eb.num_bo_handles = 2;
+		expect("execbuf-duplicate-bo", execbuf(fd, &eb), EINVAL);
 		bos[0] = BAD_HANDLE;
+		eb.num_bo_handles = 1;
 		expect("execbuf-unknown-bo", execbuf(fd, &eb), ENOENT);
 		close_handle(fd, bo);
 	}

@@ -916,6 +916,7 @@ ktime_t vgpu_grid_floor(ktime_t epoch, u64 period, ktime_t t);
 int vgpu_ctx_param(struct vgpu_device *vgdev,
 		   const struct drm_virtgpu_context_set_param *p,
 		   struct vgpu_ctx_params *out);
+bool vgpu_objs_unique(struct drm_gem_object **objs, u32 n);
 #endif
 
 #endif /* VIRTGPU_DRV_H */

@@ -20,6 +20,8 @@
 #include <drm/drm_gem.h>
 #include <drm/drm_syncobj.h>
 
+#include <kunit/visibility.h>
+
 #include "virtgpu_drv.h"
 
 /* Upper bounds that keep one ioctl's allocations reasonable. */
@@ -132,6 +134,53 @@ static int vgpu_submit_check(struct vgpu_submit *s)
 	return 0;
 }
 
+/* Max-heap order of object pointers, for vgpu_objs_unique(). */
+static void vgpu_objs_sift(struct drm_gem_object **a, u32 root, u32 n)
+{
+	u32 child;
+
+	while ((child = 2 * root + 1) < n) {
+		if (child + 1 < n &&
+		    (uintptr_t)a[child] < (uintptr_t)a[child + 1])
+			child++;
+		if ((uintptr_t)a[root] >= (uintptr_t)a[child])
+			return;
+		swap(a[root], a[child]);
+		root = child;
+	}
+}
+
+/**
+ * vgpu_objs_unique() - whether a submission's buffer list is a set
+ * @objs: the looked-up objects, reordered by the call
+ * @n: their number
+ *
+ * A buffer listed twice would fail the reservation locking with -EALREADY
+ * (the acquire context already holds it), deep in the submission. Sorting
+ * puts repeats side by side; the objects only get locked, fenced and kept
+ * alive, in any order. A heapsort of our own: lib/sort.c's sort() is not
+ * in Android's KMI, and the list can be 64K long.
+ *
+ * Context: any.
+ * Return: true when no object appears twice.
+ */
+VISIBLE_IF_KUNIT bool vgpu_objs_unique(struct drm_gem_object **objs, u32 n)
+{
+	u32 i;
+
+	for (i = n / 2; i-- > 0; )
+		vgpu_objs_sift(objs, i, n);
+	for (i = n; i-- > 1; ) {
+		swap(objs[0], objs[i]);
+		vgpu_objs_sift(objs, 0, i);
+	}
+	for (i = 1; i < n; i++)
+		if (objs[i] == objs[i - 1])
+			return false;
+	return true;
+}
+EXPORT_SYMBOL_IF_KUNIT(vgpu_objs_unique);
+
 static int vgpu_submit_copy_in(struct vgpu_submit *s)
 {
 	struct drm_virtgpu_execbuffer *args = s->args;
@@ -150,7 +199,9 @@ static int vgpu_submit_copy_in(struct vgpu_submit *s)
 				     args->num_bo_handles, &s->objs);
 	/* On failure the helper leaves a partly filled array behind. */
 	s->nr_objs = args->num_bo_handles;
-	return ret;
+	if (ret)
+		return ret;
+	return vgpu_objs_unique(s->objs, s->nr_objs) ? 0 : -EINVAL;
 }
 
 /* Reads entry @i of a user syncobj array whose entries may be larger. */

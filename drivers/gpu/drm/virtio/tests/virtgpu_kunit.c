@@ -474,8 +474,63 @@ static struct kunit_suite vgpu_names_suite = {
 	.test_cases = vgpu_names_cases,
 };
 
+/* ---- a submission's buffer list is a set --------------------------- */
+
+/* Fake object pointers: only their values are compared. */
+static struct drm_gem_object *fake_obj(uintptr_t v)
+{
+	return (struct drm_gem_object *)(v * 64);
+}
+
+static void objs_unique_sets(struct kunit *test)
+{
+	struct drm_gem_object *a[64];
+	u32 i;
+
+	KUNIT_EXPECT_TRUE(test, vgpu_objs_unique(a, 0));
+	a[0] = fake_obj(1);
+	KUNIT_EXPECT_TRUE(test, vgpu_objs_unique(a, 1));
+	/* Every order of a set of 64, descending, ascending, scattered. */
+	for (i = 0; i < 64; i++)
+		a[i] = fake_obj(64 - i);
+	KUNIT_EXPECT_TRUE(test, vgpu_objs_unique(a, 64));
+	for (i = 1; i < 64; i++)
+		KUNIT_EXPECT_LT(test, (uintptr_t)a[i - 1], (uintptr_t)a[i]);
+	for (i = 0; i < 64; i++)
+		a[i] = fake_obj((i * 37) % 64 + 1);
+	KUNIT_EXPECT_TRUE(test, vgpu_objs_unique(a, 64));
+}
+
+static void objs_unique_repeats(struct kunit *test)
+{
+	struct drm_gem_object *a[64];
+	u32 i, j;
+
+	a[0] = fake_obj(5);
+	a[1] = fake_obj(5);
+	KUNIT_EXPECT_FALSE(test, vgpu_objs_unique(a, 2));
+	/* One repeat anywhere in a scattered list of 64. */
+	for (j = 1; j < 64; j += 7) {
+		for (i = 0; i < 64; i++)
+			a[i] = fake_obj((i * 37) % 64 + 1);
+		a[j] = a[j / 2];
+		KUNIT_EXPECT_FALSE(test, vgpu_objs_unique(a, 64));
+	}
+}
+
+static struct kunit_case vgpu_objs_cases[] = {
+	KUNIT_CASE(objs_unique_sets),
+	KUNIT_CASE(objs_unique_repeats),
+	{}
+};
+
+static struct kunit_suite vgpu_objs_suite = {
+	.name = "virtio_gpu_submit_objs",
+	.test_cases = vgpu_objs_cases,
+};
+
 kunit_test_suites(&vgpu_stream_suite, &vgpu_fence_suite, &vgpu_vblank_suite,
-		  &vgpu_ctx_suite, &vgpu_names_suite);
+		  &vgpu_ctx_suite, &vgpu_names_suite, &vgpu_objs_suite);
 
 VGPU_IMPORT_KUNIT_NS();
 MODULE_DESCRIPTION("KUnit tests of the virtio GPU driver");
