@@ -5,6 +5,9 @@
 # run-guest.sh --image DIR --config CFG --driver ours|distro --runlist FILE --out DIR
 #              [--ko FILE] [--bins DIR] [--mesa DIR] [--trace FILE] [--timeout SECONDS]
 #              [--kernel KVER]   (one of the image's kernels; default GUEST_KVER)
+#              [--kdir DIR]      (boot DIR/vmlinuz-KVER instead, without an
+#                                initramfs, its modules from DIR/mods: the
+#                                debug kernel of tests/debug-kernel.sh)
 #              [--panic 1]       (end with drm_panic's check: the guest crashes)
 #              [--smp N]         (virtual CPUs, default 2)
 #   CFG: a config of tests/configs (2d, 2d-dual, virgl, virgl-blob, venus)
@@ -16,13 +19,13 @@ set -eu
 cd "$VGPU_SRC"
 
 image="" config="" driver="" runlist="" out="" ko="" bins="" mesa="" trace="" hard_timeout=1500
-kernel="$GUEST_KVER" panic=0 smp=2
+kernel="$GUEST_KVER" panic=0 smp=2 kdir=""
 while [ "$#" -gt 0 ]; do
     case "$1" in
         --image) image="$2";; --config) config="$2";; --driver) driver="$2";;
         --runlist) runlist="$2";; --out) out="$2";; --ko) ko="$2";; --bins) bins="$2";; --mesa) mesa="$2";;
         --trace) trace="$2";; --timeout) hard_timeout="$2";; --kernel) kernel="$2";;
-        --panic) panic="$2";; --smp) smp="$2";;
+        --panic) panic="$2";; --smp) smp="$2";; --kdir) kdir="$2";;
         *) die "run-guest.sh: unknown argument $1";;
     esac
     shift 2
@@ -39,7 +42,11 @@ case "$(config_field "$config" display)" in
     *) die "tests/configs: display of $config must be none or gl";;
 esac
 case "$driver" in ours|distro) ;; *) die "driver must be ours or distro";; esac
-[ -f "$image/vmlinuz-$kernel" ] || die "the guest image has no kernel $kernel"
+if [ -n "$kdir" ]; then
+    [ -f "$kdir/vmlinuz-$kernel" ] || die "$kdir has no kernel $kernel"
+else
+    [ -f "$image/vmlinuz-$kernel" ] || die "the guest image has no kernel $kernel"
+fi
 
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
@@ -73,6 +80,11 @@ if [ "$driver" = ours ]; then
         die "driver=ours needs --ko with a built virtio-gpu.ko"
     fi
     cp "$ko" "$stage/virtio-gpu.ko"
+fi
+# The modules of a kernel from outside the image (main.sh mounts them).
+if [ -n "$kdir" ]; then
+    mkdir -p "$stage/modules"
+    cp -r "$kdir/mods/lib/modules/$kernel" "$stage/modules/"
 fi
 # piglit's tests of tests/guest/piglit.list as a profile of their own, taken
 # from the image's piglit profiles (tests/guest/tests/piglit.sh runs it; only
@@ -108,12 +120,22 @@ fi
 
 accel="${VGPU_ACCEL:-tcg}"
 log "boot: config=$config ($gpu) driver=$driver kernel=$kernel accel=$accel"
-append="console=ttyS0 root=LABEL=vgpuroot ro init=/vgpu-init panic=-1 quiet"
+# VGPU_LOGLEVEL=N: kernel messages up to level N on the serial console
+# too (a WARN before a panic), instead of quiet.
+console="${VGPU_LOGLEVEL:+loglevel=}${VGPU_LOGLEVEL:-quiet}"
+append="console=ttyS0 root=LABEL=vgpuroot ro init=/vgpu-init panic=-1 $console"
+boot=(-kernel "$image/vmlinuz-$kernel" -initrd "$image/initrd.img-$kernel")
+if [ -n "$kdir" ]; then
+    # Everything the boot needs is built in; the root disk is the first
+    # on the AHCI controller, which that kernel probes in order.
+    append="console=ttyS0 root=/dev/sda rootwait ro init=/vgpu-init panic=-1 $console"
+    boot=(-kernel "$kdir/vmlinuz-$kernel")
+fi
 # shellcheck disable=SC2054  # commas belong to QEMU's option syntax
 qemu=(qemu-system-x86_64 -M q35 -accel "$accel" -cpu max -smp "$smp" -m 3G
       -nodefaults -no-reboot -vga none
       -device isa-debug-exit,iobase=0xf4,iosize=0x04
-      -kernel "$image/vmlinuz-$kernel" -initrd "$image/initrd.img-$kernel" -append "$append"
+      "${boot[@]}" -append "$append"
       -drive "file=$image/root.img,if=ide,format=raw,snapshot=on"
       -drive "file=$tmp/work.img,if=ide,format=raw"
       -device "$gpu"

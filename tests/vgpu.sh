@@ -12,6 +12,8 @@
 #                                     x86_64 and arm64, and the KMI check
 #   vgpu.sh kmi-check                 the Android KMI check alone
 #   vgpu.sh check-arm64               the arm64 module, tests and guest
+#   vgpu.sh check-debug               the guests' tests on a debug kernel (KASAN,
+#                                     lockdep, kmemleak; tests/debug-kernel.sh)
 #   vgpu.sh deb                       the Debian package (debian/), lintian
 #   vgpu.sh check-deb                 the package and make dkms-install, installed,
 #                                     booted and removed in a guest
@@ -106,8 +108,11 @@ make_runlist() {
 guest() {
     local cfg="$1" drv="$2" rl="$3" od="$4" t0=$SECONDS extra=()
     mkdir -p "$od"
+    # GUEST_KDIR: a kernel from outside the image (check-debug's), KVER
+    # its release.
+    [ -n "${GUEST_KDIR:-}" ] && extra+=(--kdir "$GUEST_KDIR")
     if [ "$drv" = ours ]; then
-        case " $GUEST_KVERS " in
+        case " $GUEST_KVERS ${GUEST_KDIR:+$KVER} " in
             *" $KVER "*) ;;
             *)  echo "module built for $KVER; the guest image has $GUEST_KVERS" >"$od/NOT-RUN"
                 log "$cfg: not run, the guest image has no kernel $KVER"
@@ -399,6 +404,40 @@ main() {
             echo "$passes passed, $fails failed"
             [ "$fails" -eq 0 ]
             ;;
+        check-debug)
+            # Everything make check runs in the guests, on a kernel with
+            # KASAN, lockdep, kmemleak and debug objects
+            # (tests/debug-kernel.sh); configs DEBUG_CONFIGS (default 2d),
+            # results as config <cfg>-debug.
+            new_rundir "check-debug-$DRIVER"
+            roots
+            build_checks "$RUN/build" c
+            t0=$SECONDS
+            kline="$(VGPU_ROOT=cross in_host tests/debug-kernel.sh "$RUN/build" | tail -1)" || kline=""
+            timing "debug kernel and module" $((SECONDS - t0))
+            mesa_build "$RUN/build"
+            make_runlist "$RUN/runlist.txt"
+            # The fuzzer's long run, where fault injection is on.
+            sed -i "s/^c fuzz .*/c fuzz timeout=${VGPU_FUZZ_TIMEOUT:-5400} -n ${VGPU_FUZZ_OPS:-50000}/" \
+                "$RUN/runlist.txt"
+            checked=()
+            for cfg in ${DEBUG_CONFIGS:-2d}; do
+                checked+=("$cfg-debug")
+                if [ -z "$kline" ] || { [ "$DRIVER" = ours ] && [ ! -f build/debug/virtio-gpu.ko ]; }; then
+                    mkdir -p "$RUN/$cfg-debug-$DRIVER"
+                    echo "no debug kernel or module (see build/results.txt)" >"$RUN/$cfg-debug-$DRIVER/NOT-RUN"
+                    continue
+                fi
+                KO=build/debug/virtio-gpu.ko KVER="${kline#* }" GUEST_KDIR="${kline% *}" \
+                    GUEST_TIMEOUT="${VGPU_GUEST_TIMEOUT:-9000}" \
+                    guest "$cfg" "$DRIVER" "$RUN/runlist.txt" "$RUN/$cfg-debug-$DRIVER"
+            done
+            timing "total" $((SECONDS - T_START))
+            rc=0
+            in_host tests/lib/report.py check "$RUN" tests/expect "$DRIVER" "${checked[@]}" \
+                | tee "$RUN/summary.txt" || rc=$?
+            exit "$rc"
+            ;;
         check-arm64)
             new_rundir "check-arm64-$DRIVER"
             if [ "$DRIVER" = ours ]; then
@@ -427,7 +466,7 @@ main() {
             # Only what this harness creates, whatever VGPU_CACHE points at.
             for d in "$VGPU_CACHE"/hostroot-* "$VGPU_CACHE"/guestimg-* "$VGPU_CACHE"/checkpatch-* \
                      "$VGPU_CACHE"/mesa-* "$VGPU_CACHE"/kunitsrc-* "$VGPU_CACHE"/kunit-work \
-                     "$VGPU_CACHE"/crossroot-* "$VGPU_CACHE"/intree-work "$VGPU_CACHE"/debimg-* \
+                     "$VGPU_CACHE"/crossroot-* "$VGPU_CACHE"/intree-work "$VGPU_CACHE"/debimg-* "$VGPU_CACHE"/debugkernel-* \
                      "$VGPU_CACHE"/.tmp-*; do
                 [ -e "$d" ] || continue
                 log "removing $d"

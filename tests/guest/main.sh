@@ -76,6 +76,11 @@ mkdir -p /tmp /run && mount -t tmpfs tmpfs /tmp && mount -t tmpfs tmpfs /run
 # POSIX semaphores (Python's multiprocessing in piglit's runner) live here.
 mkdir -p /dev/shm && mount -t tmpfs tmpfs /dev/shm
 KREL=$(uname -r)
+# A kernel from outside the image (make check-debug's) brings its modules
+# on the work disk.
+if [ ! -d "/lib/modules/$KREL" ] && [ -d "$W/modules/$KREL" ]; then
+    mkdir -p "/lib/modules/$KREL" && mount --bind "$W/modules/$KREL" "/lib/modules/$KREL"
+fi
 con "VGPU: guest up, kernel $KREL, config $CONFIG, driver $DRIVER"
 
 # --- load the driver -------------------------------------------------------
@@ -167,9 +172,40 @@ igt_flush() {
     fi
     python3 "$W/guest/report.py" igt "$_dir/results.json" "$_rc" |
         while read -r line; do result "$line"; done
+    kmemleak_check "igt-runner$IGT_N"
     IGT_BATCH="" IGT_BUDGET=0
     sync
 }
+
+# --- kmemleak (make check-debug's kernel; others have none) ----------------
+# A scan after each program (each igt_runner batch): what it finds fails
+# kmemleak/NAME, the report in logs/kmemleak-NAME.txt. Two scans, as an
+# object only counts when it stayed unreferenced through both; "clear"
+# then keeps it out of the next program's report, and keeps what the boot
+# left out of the first.
+KMEMLEAK=/sys/kernel/debug/kmemleak
+kmemleak_check() {
+    [ -w "$KMEMLEAK" ] || return 0
+    echo scan >"$KMEMLEAK"
+    echo scan >"$KMEMLEAK"
+    if [ -n "$1" ]; then
+        _kf=$OUT/logs/kmemleak-$1.txt
+        cat "$KMEMLEAK" >"$_kf"
+        _kn=$(grep -c '^unreferenced object' "$_kf")
+        if [ "$_kn" -gt 0 ]; then
+            # The first frame past the allocator says whose object it is.
+            _kw=$(grep -m1 -E '^ +[A-Za-z_].*\+0x' "$_kf" -A12 |
+                grep -v -E 'kmemleak|kmalloc|kmem_cache|slab|__alloc|alloc_pages' |
+                grep -m1 -E '\+0x' | tr -s ' ')
+            result "FAIL kmemleak/$1 [$_kn unreferenced objects, the first from$_kw]"
+        else
+            rm -f "$_kf"
+            result "PASS kmemleak/$1"
+        fi
+    fi
+    echo clear >"$KMEMLEAK"
+}
+kmemleak_check ""
 
 # --- the run-list ----------------------------------------------------------
 # Lines: KIND NAME [timeout=S] [ARGS...]; KIND is c (our C test binaries),
@@ -204,6 +240,7 @@ while read -r kind name rest; do
     echo "$kind $name rc=$rc seconds=$((end - start))" >>"$OUT/timings.txt"
     awk -v pre="$name/" -v rc="$rc" -f "$W/guest/parse.awk" "$log" |
         while read -r line; do result "$line"; done
+    kmemleak_check "$name"
     sync
 done <"$W/runlist.txt"
 igt_flush

@@ -230,6 +230,45 @@ guest_boot_verdict() {
     grep -q . "$out/results.txt" || echo "FAIL guest/boot [no results]" >>"$out/results.txt"
 }
 
+# W=1 diagnostics in our files (the kernel's own headers are not ours).
+our_diags() {
+    grep -E '(warning|error):' "$1" | grep -E 'drivers/gpu/drm/virtio/' || true
+}
+
+# build_verdict NAME RC LOG PRODUCT: the result line of one build (through
+# the caller's result function): make's exit code, W=1 diagnostics in our
+# files, and the file it must have made. True when it passed.
+build_verdict() {
+    local name="$1" rc="$2" logf="$3" product="$4" diags
+    diags="$(our_diags "$logf")"
+    if [ "$rc" -ne 0 ]; then
+        result "FAIL build/$name [make failed: $(grep -m1 -E 'error' "$logf" | cut -c1-150)]"
+    elif [ -n "$diags" ]; then
+        result "FAIL build/$name [$(printf '%s\n' "$diags" | wc -l) diagnostics; first: $(printf '%s\n' "$diags" | head -1 | cut -c1-150)]"
+    elif [ ! -f "$product" ]; then
+        result "FAIL build/$name [no $(basename "$product") after the build]"
+    else
+        result "PASS build/$name"
+        return 0
+    fi
+    return 1
+}
+
+# config_lost CONFIG FRAGMENT...: the fragments' lines that olddefconfig
+# did not keep, one per line.
+config_lost() {
+    local cfg="$1"; shift
+    sed -e 's/^# \(CONFIG_[A-Za-z0-9_]*\) is not set$/\1=n/' -e '/^#/d' -e '/^$/d' "$@" |
+        while IFS='=' read -r sym val; do
+            if [ "$val" = n ]; then
+                grep -q -E "^$sym=" "$cfg" && echo "$sym=n"
+            else
+                grep -q -x -F "$sym=$val" "$cfg" || echo "$sym=$val"
+            fi
+        done
+    return 0
+}
+
 # Debian's linux-source-6.12, extracted once into the cache (both roots
 # install the same version). Prints its directory; nothing writes to it.
 linux_src() {
