@@ -417,8 +417,8 @@ main() {
             timing "debug kernel and module" $((SECONDS - t0))
             mesa_build "$RUN/build"
             make_runlist "$RUN/runlist.txt"
-            # The fuzzer's long run, where fault injection is on.
-            sed -i "s/^c fuzz .*/c fuzz timeout=${VGPU_FUZZ_TIMEOUT:-5400} -n ${VGPU_FUZZ_OPS:-50000}/" \
+            # The fuzzer's long run, fault injection on, a seed from the clock.
+            sed -i "s/^c fuzz .*/c fuzz timeout=${VGPU_FUZZ_TIMEOUT:-5400} -r -n ${VGPU_FUZZ_OPS:-50000}/" \
                 "$RUN/runlist.txt"
             checked=()
             for cfg in ${DEBUG_CONFIGS:-2d}; do
