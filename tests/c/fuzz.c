@@ -42,6 +42,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <xf86drm.h>
@@ -1229,8 +1230,14 @@ int main(int argc, char **argv)
 		pid_t pid = fork();
 
 		if (pid == 0) {
-			int u = run_proc(i, seed, nthreads, left, failslab, bad,
-					 sizeof(bad));
+			int u;
+
+			/* A run whose first process died ends here too. */
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (getppid() == 1)
+				_exit(3);
+			u = run_proc(i, seed, nthreads, left, failslab, bad,
+				     sizeof(bad));
 
 			if (u > 0)
 				printf("# process %u: first unexpected errno: %s\n", i, bad);
