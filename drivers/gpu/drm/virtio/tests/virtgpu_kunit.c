@@ -490,7 +490,7 @@ static void objs_unique_sets(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, vgpu_objs_unique(a, 0));
 	a[0] = fake_obj(1);
 	KUNIT_EXPECT_TRUE(test, vgpu_objs_unique(a, 1));
-	/* Every order of a set of 64, descending, ascending, scattered. */
+	/* A set of 64, descending (it comes back ascending), then scattered. */
 	for (i = 0; i < 64; i++)
 		a[i] = fake_obj(64 - i);
 	KUNIT_EXPECT_TRUE(test, vgpu_objs_unique(a, 64));
