@@ -7,8 +7,8 @@
  * generator, seeded from the run's seed and its index (which thread wins
  * a race is up to the scheduler, what each one tries is not). Every
  * thread of a process shares one render or card node file and pools of
- * what the operations made: GEM handles, resource ids, framebuffers,
- * syncobjs, sync_files and dma-bufs, so that a handle one thread closes
+ * what the operations made: GEM handles, framebuffers, syncobjs,
+ * sync_files and dma-bufs, so that a handle one thread closes
  * is what another is using. Mappings are each thread's own, as a mapping
  * unmapped under a thread's feet would fault in the fuzzer, not in the
  * kernel. Each step picks an operation and fills its arguments with a
@@ -97,7 +97,6 @@ static int chance(struct rng *r, uint32_t one_in)
  */
 struct pools {
 	_Atomic uint32_t bo[POOL];
-	_Atomic uint32_t res[POOL];
 	_Atomic uint32_t fb[POOL];
 	_Atomic uint32_t syncobj[POOL];
 	_Atomic int sync_fd[POOL];
@@ -109,7 +108,7 @@ struct proc {
 	int card;		/* a card node, which KMS needs */
 	int master;
 	int has_3d;
-	uint32_t crtc, plane, conn;
+	uint32_t plane;
 	struct pools p;
 	_Atomic uint64_t *ops_left;
 	_Atomic uint64_t ops_done;
@@ -128,7 +127,7 @@ struct thr {
 };
 
 /* What an entry pushed out of a full pool is released with. */
-enum pool_kind { POOL_BO, POOL_RES, POOL_FB, POOL_SYNCOBJ };
+enum pool_kind { POOL_BO, POOL_FB, POOL_SYNCOBJ };
 
 static void release(int fd, enum pool_kind kind, uint32_t v)
 {
@@ -144,8 +143,6 @@ static void release(int fd, enum pool_kind kind, uint32_t v)
 		break;
 	case POOL_SYNCOBJ:
 		ioctl(fd, DRM_IOCTL_SYNCOBJ_DESTROY, &sd);
-		break;
-	case POOL_RES:
 		break;
 	}
 }
@@ -698,7 +695,6 @@ static void op_resource_create(struct thr *t)
 	maybe_inject(t);
 	if (!io(t, "RESOURCE_CREATE", DRM_IOCTL_VIRTGPU_RESOURCE_CREATE, &c)) {
 		put_bo(t->pr->fd, t->pr->p.bo, &t->r, c.bo_handle, c.size);
-		put_u32(t->pr->fd, t->pr->p.res, POOL_RES, &t->r, c.res_handle);
 	}
 	disarm(t);
 }
@@ -727,15 +723,11 @@ static void op_blob(struct thr *t)
 	maybe_inject(t);
 	if (chance(&t->r, 2)) {
 		if (!io(t, "RESOURCE_CREATE_BLOB",
-			DRM_IOCTL_VIRTGPU_RESOURCE_CREATE_BLOB, &b)) {
+			DRM_IOCTL_VIRTGPU_RESOURCE_CREATE_BLOB, &b))
 			put_bo(t->pr->fd, t->pr->p.bo, &t->r, b.bo_handle, b.size);
-			put_u32(t->pr->fd, t->pr->p.res, POOL_RES, &t->r,
-				b.res_handle);
-		}
 	} else if (!io(t, "NG_BLOB_CREATE", DRM_IOCTL_VIRTGPU_NG_BLOB_CREATE,
 		       &n)) {
 		put_bo(t->pr->fd, t->pr->p.bo, &t->r, n.bo_handle, n.size);
-		put_u32(t->pr->fd, t->pr->p.res, POOL_RES, &t->r, n.res_handle);
 	}
 	disarm(t);
 }
@@ -1079,9 +1071,7 @@ static void find_plane(struct proc *pr)
 		return;
 	if (vgu_find_output(pr->fd, &out))
 		return;
-	pr->crtc = out.crtc_id;
 	pr->plane = out.primary_plane_id;
-	pr->conn = out.connector_id;
 }
 
 /*
