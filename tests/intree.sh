@@ -126,9 +126,8 @@ arm64_module() {
     local src="$VGPU_SRC/build/arm64/src" logf="$out/arm64-module.log" rc t0=$SECONDS
     rm -rf "$src"
     mkdir -p "$src"
-    cp -r Kbuild drivers include "$src/"
-    find "$src" \( -name '*.o' -o -name '*.ko' -o -name '*.mod*' -o -name '.*.cmd' \
-        -o -name 'modules.order' -o -name '*.a' \) -delete
+    cp -r Makefile Kbuild dkms.conf drivers include "$src/"
+    make -s -C "$src" clean
     make -C "$ARM64_KDIR" M="$src" ARCH=arm64 CROSS_COMPILE="$CROSS" -j"$JOBS" W=1 modules \
         >"$logf" 2>&1 && rc=0 || rc=$?
     if build_verdict arm64-module "$rc" "$logf" "$src/drivers/gpu/drm/virtio/virtio-gpu.ko"; then
