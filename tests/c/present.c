@@ -89,68 +89,6 @@ static int find_output(struct kms *k, char *why, size_t len)
 	return found;
 }
 
-static int gl_init(struct vgu_egl *g, struct kms *k, char *why, size_t len)
-{
-	static const EGLint cfg_attr[] = {
-		EGL_SURFACE_TYPE, EGL_WINDOW_BIT,
-		EGL_RED_SIZE, 8, EGL_GREEN_SIZE, 8, EGL_BLUE_SIZE, 8,
-		EGL_ALPHA_SIZE, 0,
-		EGL_RENDERABLE_TYPE, EGL_OPENGL_ES2_BIT,
-		EGL_NONE,
-	};
-	static const EGLint ctx_attr[] = {
-		EGL_CONTEXT_CLIENT_VERSION, 2, EGL_NONE,
-	};
-	EGLConfig cfgs[64], cfg = NULL;
-	EGLint n = 0, i, vid;
-
-	if (!vgu_egl_display(g, k->fd, why, len))
-		return 0;
-	g->surf = gbm_surface_create(g->gbm, k->mode.hdisplay,
-				     k->mode.vdisplay, GBM_FORMAT_XRGB8888,
-				     GBM_BO_USE_SCANOUT | GBM_BO_USE_RENDERING);
-	if (!g->surf) {
-		snprintf(why, len, "gbm_surface_create: %s", strerror(errno));
-		return 0;
-	}
-	if (!eglChooseConfig(g->dpy, cfg_attr, cfgs, 64, &n))
-		n = 0;
-	/* The config whose visual is the surface's format. */
-	for (i = 0; i < n && !cfg; i++)
-		if (eglGetConfigAttrib(g->dpy, cfgs[i], EGL_NATIVE_VISUAL_ID,
-				       &vid) && vid == GBM_FORMAT_XRGB8888)
-			cfg = cfgs[i];
-	if (!cfg) {
-		snprintf(why, len, "no EGL config for XRGB8888 (%d configs)", n);
-		return 0;
-	}
-	return vgu_egl_context(g, cfg, ctx_attr, why, len);
-}
-
-static void fb_destroy(struct gbm_bo *bo, void *data)
-{
-	uint32_t fb = (uint32_t)(uintptr_t)data;
-
-	drmModeRmFB(gbm_device_get_fd(gbm_bo_get_device(bo)), fb);
-}
-
-/* The framebuffer of @bo, made on first use and kept with the buffer. */
-static uint32_t bo_fb(int fd, struct gbm_bo *bo)
-{
-	uint32_t handles[4] = { gbm_bo_get_handle(bo).u32 };
-	uint32_t pitches[4] = { gbm_bo_get_stride(bo) };
-	uint32_t offsets[4] = { 0 }, fb = 0;
-
-	if (gbm_bo_get_user_data(bo))
-		return (uint32_t)(uintptr_t)gbm_bo_get_user_data(bo);
-	if (drmModeAddFB2(fd, gbm_bo_get_width(bo), gbm_bo_get_height(bo),
-			  DRM_FORMAT_XRGB8888, handles, pitches, offsets,
-			  &fb, 0))
-		return 0;
-	gbm_bo_set_user_data(bo, (void *)(uintptr_t)fb, fb_destroy);
-	return fb;
-}
-
 static void flip_done(int fd, unsigned int seq, unsigned int sec,
 		      unsigned int usec, void *data)
 {
@@ -179,21 +117,8 @@ static int wait_flip(int fd, int *done)
 /* The host captures the display while the guest holds the frame. */
 static void request_check(unsigned int idx, uint32_t rgb)
 {
-	char line[160];
-	int con, n;
-
-	con = open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC);
-	if (con < 0) {
-		printf("# /dev/console: %s, no check\n", strerror(errno));
-		return;
-	}
-	n = snprintf(line, sizeof(line),
-		     "VGPU-SCREENDUMP present-%u colour=%06x hold_ms=%d test=present/frame-colour-%u\n",
-		     idx, rgb, HOLD_MS, idx);
-	if (write(con, line, n) != n)
-		printf("# /dev/console: %s\n", strerror(errno));
-	tcdrain(con);
-	close(con);
+	console_request("VGPU-SCREENDUMP present-%u colour=%06x hold_ms=%d test=present/frame-colour-%u\n",
+			idx, rgb, HOLD_MS, idx);
 	vgu_sleep_ms(HOLD_MS);
 }
 
@@ -218,7 +143,7 @@ static int present(struct kms *k, struct vgu_egl *g, unsigned int i,
 		return 0;
 	}
 	bo = gbm_surface_lock_front_buffer(g->surf);
-	fb = bo ? bo_fb(k->fd, bo) : 0;
+	fb = bo ? vgu_egl_bo_fb(k->fd, bo) : 0;
 	if (!fb) {
 		snprintf(why, len, "frame %u: no framebuffer: %s", i,
 			 strerror(errno));
@@ -265,7 +190,8 @@ int main(void)
 		return test_exit();
 	}
 	if (!find_output(&k, why, sizeof(why)) ||
-	    !gl_init(&g, &k, why, sizeof(why))) {
+	    !vgu_egl_window(&g, k.fd, k.mode.hdisplay, k.mode.vdisplay, why,
+			    sizeof(why))) {
 		skip("frames", "%s", why);
 		vgu_egl_fini(&g);
 		return test_exit();

@@ -8,11 +8,16 @@
 #ifndef VGU_EGL_H
 #define VGU_EGL_H
 
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <EGL/egl.h>
 #include <EGL/eglext.h>
 #include <gbm.h>
+#include <xf86drmMode.h>
+#include <drm_fourcc.h>
 
 struct vgu_egl {
 	struct gbm_device *gbm;
@@ -63,6 +68,71 @@ static inline int vgu_egl_context(struct vgu_egl *e, EGLConfig cfg,
 		return 0;
 	}
 	return 1;
+}
+
+/*
+ * A GBM surface of @w x @h XRGB8888 for scanout, on a GBM device and EGL
+ * display of @fd, with a current GLES 2 context of the config whose visual
+ * is that format.
+ */
+static inline int vgu_egl_window(struct vgu_egl *e, int fd, uint32_t w,
+				 uint32_t h, char *why, size_t len)
+{
+	static const EGLint cfg_attr[] = {
+		EGL_SURFACE_TYPE, EGL_WINDOW_BIT,
+		EGL_RED_SIZE, 8, EGL_GREEN_SIZE, 8, EGL_BLUE_SIZE, 8,
+		EGL_ALPHA_SIZE, 0,
+		EGL_RENDERABLE_TYPE, EGL_OPENGL_ES2_BIT,
+		EGL_NONE,
+	};
+	static const EGLint ctx_attr[] = {
+		EGL_CONTEXT_CLIENT_VERSION, 2, EGL_NONE,
+	};
+	EGLConfig cfgs[64], cfg = NULL;
+	EGLint n = 0, i, vid;
+
+	if (!vgu_egl_display(e, fd, why, len))
+		return 0;
+	e->surf = gbm_surface_create(e->gbm, w, h, GBM_FORMAT_XRGB8888,
+				     GBM_BO_USE_SCANOUT | GBM_BO_USE_RENDERING);
+	if (!e->surf) {
+		snprintf(why, len, "gbm_surface_create: %s", strerror(errno));
+		return 0;
+	}
+	if (!eglChooseConfig(e->dpy, cfg_attr, cfgs, 64, &n))
+		n = 0;
+	for (i = 0; i < n && !cfg; i++)
+		if (eglGetConfigAttrib(e->dpy, cfgs[i], EGL_NATIVE_VISUAL_ID,
+				       &vid) && vid == GBM_FORMAT_XRGB8888)
+			cfg = cfgs[i];
+	if (!cfg) {
+		snprintf(why, len, "no EGL config for XRGB8888 (%d configs)", n);
+		return 0;
+	}
+	return vgu_egl_context(e, cfg, ctx_attr, why, len);
+}
+
+static inline void vgu_egl_fb_destroy(struct gbm_bo *bo, void *data)
+{
+	drmModeRmFB(gbm_device_get_fd(gbm_bo_get_device(bo)),
+		    (uint32_t)(uintptr_t)data);
+}
+
+/* The XRGB8888 framebuffer of @bo, made on first use and kept with it. */
+static inline uint32_t vgu_egl_bo_fb(int fd, struct gbm_bo *bo)
+{
+	uint32_t handles[4] = { gbm_bo_get_handle(bo).u32 };
+	uint32_t pitches[4] = { gbm_bo_get_stride(bo) };
+	uint32_t offsets[4] = { 0 }, fb = 0;
+
+	if (gbm_bo_get_user_data(bo))
+		return (uint32_t)(uintptr_t)gbm_bo_get_user_data(bo);
+	if (drmModeAddFB2(fd, gbm_bo_get_width(bo), gbm_bo_get_height(bo),
+			  DRM_FORMAT_XRGB8888, handles, pitches, offsets,
+			  &fb, 0))
+		return 0;
+	gbm_bo_set_user_data(bo, (void *)(uintptr_t)fb, vgu_egl_fb_destroy);
+	return fb;
 }
 
 static inline void vgu_egl_fini(struct vgu_egl *e)

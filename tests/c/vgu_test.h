@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -193,6 +194,31 @@ static inline sccount_read_t sccount_reader(void)
 {
 	/* RTLD_DEFAULT, which glibc names only under _GNU_SOURCE. */
 	return (sccount_read_t)dlsym((void *)0, "sccount_read");
+}
+
+/*
+ * A request to the host's watcher (tests/lib/qemu-watch.py), which follows
+ * the serial console: written there, and drained from the UART, so that
+ * whatever the request bounds starts after the host could read it.
+ */
+static inline void console_request(const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+	int con, n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	con = open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+	if (con < 0) {
+		printf("# /dev/console: %s, no request\n", strerror(errno));
+		return;
+	}
+	if (n < 0 || n >= (int)sizeof(line) || write(con, line, n) != n)
+		printf("# /dev/console: %s\n", strerror(errno));
+	tcdrain(con);
+	close(con);
 }
 
 /* --- the device --------------------------------------------------------- */
