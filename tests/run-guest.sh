@@ -35,7 +35,11 @@ if [ -z "$image" ] || [ -z "$config" ] || [ -z "$driver" ] || [ -z "$runlist" ] 
 fi
 
 # The device and display of each config: tests/configs.
-gpu=$(config_field "$config" device) || die "unknown config '$config' ($(config_names))"
+gpu=$(config_field "$config" device) || die "unknown config '$config' ($(config_names all))"
+# A config's DEVICE may be several devices joined by '+' (a port, then the GPU).
+gpu_devs=()
+IFS='+' read -r -a gpu_parts <<<"$gpu"
+for d in "${gpu_parts[@]}"; do gpu_devs+=(-device "$d"); done
 case "$(config_field "$config" display)" in
     gl) gl=1;;
     none) gl=0;;
@@ -108,6 +112,10 @@ MODPARAMS='${VGPU_MODPARAMS:-}'
 PANIC_LAST=$panic
 ENV
 mke2fs -q -t ext4 -L vgpuwork -d "$stage" "$tmp/work.img" 384M
+# Swap for hibernation tests (the guest finds it by its label); sparse,
+# so it costs the host only what a hibernation image writes.
+truncate -s 2G "$tmp/swap.img"
+mkswap -q -L vgpuswap "$tmp/swap.img" >/dev/null
 
 # --- display ----------------------------------------------------------------
 if [ "$gl" = 1 ]; then
@@ -138,7 +146,8 @@ qemu=(qemu-system-x86_64 -M q35 -accel "$accel" -cpu max -smp "$smp" -m 3G
       "${boot[@]}" -append "$append"
       -drive "file=$image/root.img,if=ide,format=raw,snapshot=on"
       -drive "file=$tmp/work.img,if=ide,format=raw"
-      -device "$gpu"
+      -drive "file=$tmp/swap.img,if=ide,format=raw"
+      "${gpu_devs[@]}"
       -serial "file:$out/serial.log"
       -qmp "unix:$tmp/qmp.sock,server=on,wait=off"
       "${display[@]}")

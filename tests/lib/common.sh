@@ -19,14 +19,16 @@ export GUEST_KVERS="$GUEST_KVER 7.3.4+deb13-amd64"
 DEBIAN_MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 export VGPU_SRC VGPU_CACHE KVER
 
-# The device configs (tests/configs, lines NAME DEVICE DISPLAY).
+# The device configs (tests/configs, lines NAME DEVICE DISPLAY [extra]).
 VGPU_CONFIGS_FILE="$VGPU_SRC/tests/configs"
-config_names() { # the names, in the table's order, on one line
-    sed -e 's/#.*//' "$VGPU_CONFIGS_FILE" | awk 'NF { printf "%s%s", sep, $1; sep = " " } END { print "" }'
+config_names() { # the names, in the table's order, on one line; "all": extra ones too
+    sed -e 's/#.*//' "$VGPU_CONFIGS_FILE" |
+        awk -v all="${1:-}" 'NF && (NF == 3 || all == "all") { printf "%s%s", sep, $1; sep = " " } END { print "" }'
 }
 config_field() { # config_field NAME device|display: prints it; fails for an unknown NAME
     sed -e 's/#.*//' "$VGPU_CONFIGS_FILE" | awk -v n="$1" -v f="$2" '
-        $1 == n && NF == 3 { print (f == "device") ? $2 : $3; found = 1; exit }
+        $1 == n && (NF == 3 || (NF == 4 && $4 == "extra")) {
+            print (f == "device") ? $2 : $3; found = 1; exit }
         END { exit !found }'
 }
 

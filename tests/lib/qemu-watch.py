@@ -30,6 +30,9 @@ panicked (it should show the panic screen instead). The verdict's numbers
 go into OUTDIR/panic-check.txt, then QEMU is told to quit: the panicked
 guest would otherwise wait for the runner's hard timeout.
 The runner kills it when QEMU has exited.
+"VGPU-WAKEUP" says the guest is about to suspend to RAM: once QEMU reports
+the guest suspended, it is woken a second later with QMP system_wakeup (the
+line "wakeup: after S s" goes to the watcher's log).
 Usage: qemu-watch.py SERIAL_LOG QMP_SOCKET OUTDIR
 """
 import json
@@ -303,6 +306,22 @@ class PanicCheck:
         return True
 
 
+def wakeup_step(f, since):
+    """Wakes a suspended guest; True when done (or given up after 300 s)."""
+    status = cmd(f, "query-status").get("return", {}).get("status")
+    if status == "suspended":
+        time.sleep(1)
+        r = cmd(f, "system_wakeup")
+        print("wakeup: after %.1f s: %s" % (time.time() - since,
+                                            "ok" if "return" in r else r["error"]),
+              file=sys.stderr, flush=True)
+        return True
+    if time.time() - since > 300:
+        print("wakeup: the guest never suspended", file=sys.stderr, flush=True)
+        return True
+    return False
+
+
 def main():
     serial, sock, outdir = sys.argv[1:4]
     s, f = qmp_connect(sock, time.time() + 30)
@@ -310,6 +329,7 @@ def main():
     buf = ""
     last_read = time.time()
     panic = None
+    wake_since = None
     while True:
         t = time.time()
         try:
@@ -350,6 +370,10 @@ def main():
                     xwd_to_png(xwd, png)
                     print("screendump %s: from the Xvfb screen instead" % png,
                           file=sys.stderr, flush=True)
+            if "VGPU-WAKEUP" in line:
+                wake_since = time.time()
+        if wake_since and wakeup_step(f, wake_since):
+            wake_since = None
         if panic and panic.step(f):
             panic = None
         last_read = t
