@@ -1,6 +1,7 @@
 #!/bin/sh
 # Unload and load the driver 50 times: every cycle must unload cleanly,
-# bring /dev/dri/card0 and renderD128 back, and leave no trace that grows
+# bring /dev/dri/card0 and renderD128 back (a client opens and closes both
+# before the next unload), and leave no trace that grows
 # with the cycles (module references, DRM minors, debugfs directories,
 # driver slab caches, unreclaimable slab) and no splat in the kernel log.
 # Result names (the runner prefixes "reload/"):
@@ -107,6 +108,11 @@ while [ "$i" -le "$CYCLES" ]; do
     done
     if [ ! -e /dev/dri/card0 ] || [ ! -e /dev/dri/renderD128 ]; then
         err="cycle $i: no card0/renderD128 within 10 s: $(echo /dev/dri/*)"
+        break
+    fi
+    # A client: the driver's open and postclose on both nodes.
+    if ! { : <>/dev/dri/card0 && : <>/dev/dri/renderD128; } 2>"$tmp/open.err"; then
+        err="cycle $i: open: $(cat "$tmp/open.err")"
         break
     fi
     # Baselines once the module has been through one full cycle (its
