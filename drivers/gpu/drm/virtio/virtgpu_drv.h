@@ -228,8 +228,21 @@ struct vgpu_queue {
 	struct hrtimer kick_timer;
 	/** @inflight: commands accepted but not yet completed. */
 	atomic_t inflight;
-	/** @idle: woken when @inflight drops to zero. */
+	/**
+	 * @idle: woken when @inflight drops to zero, and, while @parked,
+	 * when the ring has emptied.
+	 */
 	wait_queue_head_t idle;
+	/**
+	 * @parked: the device is suspended or being restored ("DOC: power
+	 * management"): commands of anyone but @restorer wait on
+	 * @parked_cmds, in order, and @vq is not touched for them (@lock).
+	 */
+	bool parked;
+	/** @restorer: the task that rebuilds the host's state (@lock). */
+	struct task_struct *restorer;
+	/** @parked_cmds: commands submitted while @parked (@lock). */
+	struct list_head parked_cmds;
 };
 
 struct vgpu_cmd *vgpu_cmd_new(struct vgpu_device *vgdev, u32 type,
@@ -261,6 +274,10 @@ int vgpu_wait_answer(struct vgpu_device *vgdev, const int *state,
 		     int pending);
 void vgpu_queue_kick_soon(struct vgpu_queue *q);
 void vgpu_queues_quiesce(struct vgpu_device *vgdev);
+void vgpu_queues_park(struct vgpu_device *vgdev);
+void vgpu_queues_detach(struct vgpu_device *vgdev);
+void vgpu_queues_restoring(struct vgpu_device *vgdev);
+void vgpu_queues_unpark(struct vgpu_device *vgdev);
 void vgpu_stat_add(struct vgpu_device *vgdev, enum vgpu_stat stat, u64 n);
 
 /* ------------------------------------------------------------------ */
@@ -480,6 +497,29 @@ int vgpu_cmd_cursor(struct vgpu_device *vgdev, bool update, u32 scanout,
 /* ------------------------------------------------------------------ */
 /* virtgpu_object.c                                                    */
 
+/* How a host resource was made: enum vgpu_recipe_kind. */
+enum vgpu_recipe_kind {
+	VGPU_RECIPE_NONE,
+	VGPU_RECIPE_2D,
+	VGPU_RECIPE_3D,
+	VGPU_RECIPE_BLOB,
+};
+
+/**
+ * struct vgpu_recipe - what the host was told when a resource was made
+ *
+ * Kept so that the resource can be made again after the host forgot it
+ * ("DOC: power management"). 2D resources use @format, @width and @height;
+ * blobs @blob_id and @ctx_id besides &vgpu_bo.blob_mem and blob_flags.
+ */
+struct vgpu_recipe {
+	u32 kind;
+	u32 ctx_id;
+	u32 target, format, bind, width, height, depth;
+	u32 array_size, last_level, nr_samples, flags;
+	u64 blob_id;
+};
+
 /**
  * struct vgpu_bo - a GEM object with a host resource behind it
  */
@@ -487,6 +527,13 @@ struct vgpu_bo {
 	struct drm_gem_shmem_object shmem;
 	/** @res_id: host resource id, 0 while the host knows none. */
 	u32 res_id;
+	/** @recipe: how the resource was made; set before @res_id. */
+	struct vgpu_recipe recipe;
+	/**
+	 * @pm_link: on a suspend's or resume's list of resources, which
+	 * holds a reference meanwhile (only that task uses it).
+	 */
+	struct list_head pm_link;
 	/** @dumb: a dumb buffer, scanned out through 2D transfers. */
 	bool dumb;
 	/** @blob_mem: VIRTGPU_BLOB_MEM_* for blobs, 0 otherwise. */
@@ -551,7 +598,7 @@ int vgpu_dumb_create(struct drm_file *file, struct drm_device *dev,
 		     struct drm_mode_create_dumb *args);
 int vgpu_bo_open(struct drm_gem_object *obj, struct drm_file *file);
 void vgpu_bo_close(struct drm_gem_object *obj, struct drm_file *file);
-int vgpu_res_id_get(struct vgpu_device *vgdev, u32 *id);
+int vgpu_res_id_get(struct vgpu_device *vgdev, struct vgpu_bo *bo);
 void vgpu_res_id_put(struct vgpu_device *vgdev, u32 id);
 
 /* ------------------------------------------------------------------ */
@@ -808,6 +855,12 @@ extern const struct drm_ioctl_desc vgpu_ioctls[VGPU_NUM_IOCTLS];
 void vgpu_debugfs_init(struct drm_minor *minor);
 
 /* ------------------------------------------------------------------ */
+/* virtgpu_pm.c: suspend and hibernation ("DOC: power management")     */
+
+int vgpu_pm_freeze(struct vgpu_device *vgdev);
+int vgpu_pm_restore(struct vgpu_device *vgdev);
+
+/* ------------------------------------------------------------------ */
 /* The device                                                          */
 
 struct vgpu_capset {
@@ -875,7 +928,11 @@ struct vgpu_device {
 	/** @cursor_lock: protects cursor positions of all outputs. */
 	spinlock_t cursor_lock;
 
-	struct ida res_ida;
+	/**
+	 * @resources: every object that holds a host resource id, by id,
+	 * until the host has let go of it; the xarray's lock protects it.
+	 */
+	struct xarray resources;
 	struct ida ctx_ida;
 
 	struct virtio_shm_region host_visible;

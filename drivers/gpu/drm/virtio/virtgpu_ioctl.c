@@ -115,6 +115,27 @@ static int vgpu_bo_publish(struct drm_file *file, struct vgpu_bo *bo, int ret,
 	return ret;
 }
 
+/* What RESOURCE_CREATE tells the host, kept for a host that forgets it. */
+static void vgpu_recipe_from_create(struct vgpu_recipe *r,
+				    const struct drm_virtgpu_resource_create *rc,
+				    bool is_3d, u32 ctx_id)
+{
+	*r = (struct vgpu_recipe) {
+		.kind = is_3d ? VGPU_RECIPE_3D : VGPU_RECIPE_2D,
+		.ctx_id = ctx_id,
+		.target = rc->target,
+		.format = rc->format,
+		.bind = rc->bind,
+		.width = rc->width,
+		.height = rc->height,
+		.depth = rc->depth,
+		.array_size = rc->array_size,
+		.last_level = rc->last_level,
+		.nr_samples = rc->nr_samples,
+		.flags = rc->flags,
+	};
+}
+
 static int vgpu_resource_create_ioctl(struct drm_device *dev, void *data,
 				      struct drm_file *file)
 {
@@ -147,7 +168,9 @@ static int vgpu_resource_create_ioctl(struct drm_device *dev, void *data,
 	if (IS_ERR(bo))
 		return PTR_ERR(bo);
 
-	ret = vgpu_res_id_get(vgdev, &bo->res_id);
+	vgpu_recipe_from_create(&bo->recipe, rc, vgdev->has_virgl,
+				vfile->ctx_id);
+	ret = vgpu_res_id_get(vgdev, bo);
 	if (ret)
 		goto out_put;
 	/*
@@ -614,7 +637,10 @@ static struct vgpu_bo *vgpu_blob_create(struct vgpu_device *vgdev,
 	bo->blob_mem = rc->blob_mem;
 	bo->blob_flags = rc->blob_flags;
 
-	ret = vgpu_res_id_get(vgdev, &bo->res_id);
+	bo->recipe.kind = VGPU_RECIPE_BLOB;
+	bo->recipe.ctx_id = ctx_id;
+	bo->recipe.blob_id = rc->blob_id;
+	ret = vgpu_res_id_get(vgdev, bo);
 	if (ret)
 		goto err_put;
 	if (!bo->vram) {

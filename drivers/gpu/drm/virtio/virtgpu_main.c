@@ -171,6 +171,7 @@ static int vgpu_init_capsets(struct vgpu_device *vgdev)
 	return 0;
 }
 
+/* Also from a resume: the virtqueues are made anew. */
 static int vgpu_find_vqs(struct vgpu_device *vgdev)
 {
 	struct virtqueue_info info[] = {
@@ -263,7 +264,7 @@ static void vgpu_init_state(struct vgpu_device *vgdev)
 	spin_lock_init(&vgdev->cursor_lock);
 	spin_lock_init(&vgdev->host_visible_lock);
 	init_waitqueue_head(&vgdev->answer_wq);
-	ida_init(&vgdev->res_ida);
+	xa_init_flags(&vgdev->resources, XA_FLAGS_ALLOC1);
 	xa_init(&vgdev->uuids);
 	ida_init(&vgdev->ctx_ida);
 	INIT_WORK(&vgdev->config_work, vgpu_config_work);
@@ -366,6 +367,36 @@ static void vgpu_remove(struct virtio_device *vdev)
 	devres_release_group(vdev->dev.parent, vgdev->devres_group);
 }
 
+static int vgpu_freeze(struct virtio_device *vdev)
+{
+	struct vgpu_device *vgdev = vdev->priv;
+	int ret;
+
+	ret = vgpu_pm_freeze(vgdev);
+	if (ret)
+		return ret;
+	/* The host forgets everything here; vgpu_restore() rebuilds it. */
+	virtio_reset_device(vdev);
+	vgpu_queues_detach(vgdev);
+	vdev->config->del_vqs(vdev);
+	return 0;
+}
+
+static int vgpu_restore(struct virtio_device *vdev)
+{
+	struct vgpu_device *vgdev = vdev->priv;
+	int ret;
+
+	ret = vgpu_find_vqs(vgdev);
+	if (ret) {
+		drm_err(&vgdev->drm, "virtqueues unavailable on resume: %d\n",
+			ret);
+		return ret;
+	}
+	virtio_device_ready(vdev);
+	return vgpu_pm_restore(vgdev);
+}
+
 static const struct virtio_device_id vgpu_id_table[] = {
 	{ VIRTIO_ID_GPU, VIRTIO_DEV_ANY_ID },
 	{ 0 },
@@ -390,6 +421,8 @@ static struct virtio_driver vgpu_virtio_driver = {
 	.probe = vgpu_probe,
 	.remove = vgpu_remove,
 	.config_changed = vgpu_config_changed,
+	.freeze = pm_sleep_ptr(vgpu_freeze),
+	.restore = pm_sleep_ptr(vgpu_restore),
 };
 
 struct workqueue_struct *vgpu_wq;

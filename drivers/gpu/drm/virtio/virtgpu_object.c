@@ -30,21 +30,22 @@
  */
 
 /**
- * vgpu_res_id_get() - allocate a host resource id
+ * vgpu_res_id_get() - allocate a host resource id for @bo
  * @vgdev: the device
- * @id: out, the id (never 0)
+ * @bo: the object, whose &vgpu_bo.recipe is already set; gets the id
+ *	(never 0) in &vgpu_bo.res_id
+ *
+ * The id names @bo in &vgpu_device.resources until it is put.
  *
  * Context: process context.
  * Return: 0 or a negative errno.
  */
-int vgpu_res_id_get(struct vgpu_device *vgdev, u32 *id)
+int vgpu_res_id_get(struct vgpu_device *vgdev, struct vgpu_bo *bo)
 {
-	int ret = ida_alloc_min(&vgdev->res_ida, 1, GFP_KERNEL);
+	int ret = xa_alloc(&vgdev->resources, &bo->res_id, bo,
+			   XA_LIMIT(1, INT_MAX), GFP_KERNEL);
 
-	if (ret < 0)
-		return ret;
-	*id = ret;
-	return 0;
+	return ret == -EBUSY ? -ENOSPC : ret;
 }
 
 /**
@@ -52,12 +53,12 @@ int vgpu_res_id_get(struct vgpu_device *vgdev, u32 *id)
  * @vgdev: the device
  * @id: the id, or 0
  *
- * Context: any.
+ * Context: process context.
  */
 void vgpu_res_id_put(struct vgpu_device *vgdev, u32 id)
 {
 	if (id)
-		ida_free(&vgdev->res_ida, id);
+		xa_erase(&vgdev->resources, id);
 }
 
 static void vgpu_bo_release(struct vgpu_device *vgdev, struct vgpu_bo *bo)
@@ -299,7 +300,11 @@ int vgpu_bo_create_2d(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 {
 	int ret;
 
-	ret = vgpu_res_id_get(vgdev, &bo->res_id);
+	bo->recipe.kind = VGPU_RECIPE_2D;
+	bo->recipe.format = format;
+	bo->recipe.width = width;
+	bo->recipe.height = height;
+	ret = vgpu_res_id_get(vgdev, bo);
 	if (ret)
 		return ret;
 	ret = vgpu_cmd_create_2d(vgdev, bo, format, width, height);

@@ -736,7 +736,10 @@ static int vgpu_queue_submit(struct vgpu_device *vgdev, struct vgpu_queue *q,
 			     le32_to_cpu(cmd->req.hdr.ctx_id),
 			     fence ? fence->base.seqno : 0,
 			     cmd->req_len + cmd->payload_len);
-	if (vgpu_queue_can_ride(q, cmd)) {
+	if (unlikely(q->parked && q->restorer != current)) {
+		/* Suspended: it goes out, in order, once the host is back. */
+		list_add_tail(&cmd->link, &q->parked_cmds);
+	} else if (vgpu_queue_can_ride(q, cmd)) {
 		vgpu_queue_ride_locked(vgdev, q, cmd);
 	} else {
 		/* Whatever is open goes first: order never changes. */
@@ -861,7 +864,7 @@ unsigned int vgpu_cmd_submit_panic(struct vgpu_device *vgdev,
 	if (!spin_trylock(&q->lock))
 		return 0;
 	/* Three descriptors per command at most, and never pass the backlog. */
-	if (!list_empty(&q->backlog) || q->vq->num_free < 3 * n) {
+	if (q->parked || !list_empty(&q->backlog) || q->vq->num_free < 3 * n) {
 		spin_unlock(&q->lock);
 		return 0;
 	}
@@ -881,6 +884,13 @@ unsigned int vgpu_cmd_submit_panic(struct vgpu_device *vgdev,
 	return i;
 }
 
+/* Nothing in the ring or waiting for it. Caller holds q->lock. */
+static bool vgpu_queue_ring_empty_locked(struct vgpu_queue *q)
+{
+	return list_empty(&q->backlog) && !q->open &&
+	       q->vq->num_free == virtqueue_get_vring_size(q->vq);
+}
+
 /*
  * Takes the host's answers: every used buffer, with callbacks disabled and
  * a re-check before re-enabling them; backlog into the freed slots; then,
@@ -891,7 +901,7 @@ unsigned int vgpu_cmd_submit_panic(struct vgpu_device *vgdev,
  */
 static void vgpu_queue_reap(struct vgpu_device *vgdev, struct vgpu_queue *q)
 {
-	bool notify = false, refilled = false;
+	bool notify = false, refilled = false, emptied;
 	struct vgpu_cmd *cmd;
 	unsigned long flags;
 	LIST_HEAD(answered);
@@ -916,10 +926,13 @@ static void vgpu_queue_reap(struct vgpu_device *vgdev, struct vgpu_queue *q)
 	}
 	if (refilled)
 		notify = vgpu_queue_send_batch_locked(vgdev, q);
+	emptied = q->parked && vgpu_queue_ring_empty_locked(q);
 	spin_unlock_irqrestore(&q->lock, flags);
 
 	if (notify)
 		vgpu_queue_notify(vgdev, q);
+	if (emptied)
+		wake_up_all(&q->idle);
 	if (list_empty(&answered))
 		return;
 
@@ -1054,6 +1067,13 @@ void vgpu_queue_kick_soon(struct vgpu_queue *q)
 
 	if (!drm_dev_enter(&q->vgdev->drm, &idx))
 		return;
+	/* A suspend takes the virtqueue away only after a grace period. */
+	rcu_read_lock();
+	if (!READ_ONCE(q->vq) || READ_ONCE(q->parked)) {
+		rcu_read_unlock();
+		drm_dev_exit(idx);
+		return;
+	}
 	mark = READ_ONCE(q->queued);
 	/*
 	 * A command held open for riders is not in the ring yet, so a
@@ -1065,6 +1085,7 @@ void vgpu_queue_kick_soon(struct vgpu_queue *q)
 	else
 		vgpu_queue_notify(q->vgdev, q);
 	WRITE_ONCE(q->soon_mark, mark);
+	rcu_read_unlock();
 	drm_dev_exit(idx);
 }
 
@@ -1136,6 +1157,7 @@ void vgpu_queue_init(struct vgpu_device *vgdev, struct vgpu_queue *q)
 	spin_lock_init(&q->lock);
 	INIT_LIST_HEAD(&q->backlog);
 	INIT_LIST_HEAD(&q->answered);
+	INIT_LIST_HEAD(&q->parked_cmds);
 	INIT_WORK(&q->drain, vgpu_queue_drain);
 	atomic_set(&q->inflight, 0);
 	init_waitqueue_head(&q->idle);
@@ -1209,4 +1231,142 @@ void vgpu_queues_quiesce(struct vgpu_device *vgdev)
 	flush_work(&vgdev->cursorq.drain);
 	vgpu_queue_abandon(vgdev, &vgdev->ctrlq);
 	vgpu_queue_abandon(vgdev, &vgdev->cursorq);
+}
+
+static bool vgpu_queue_ring_empty(struct vgpu_queue *q)
+{
+	bool empty;
+
+	spin_lock_irq(&q->lock);
+	empty = vgpu_queue_ring_empty_locked(q);
+	spin_unlock_irq(&q->lock);
+	return empty;
+}
+
+/**
+ * vgpu_queues_park() - stop feeding the rings, and let them empty
+ * @vgdev: the device, about to be suspended
+ *
+ * From here on only the restoring task's commands reach a ring
+ * (vgpu_queues_restoring()); everyone else's wait in order on the queue
+ * until vgpu_queues_unpark(). What the rings already hold is sent now, and
+ * this waits, bounded, for the host to answer it.
+ *
+ * Context: process context, may sleep.
+ */
+void vgpu_queues_park(struct vgpu_device *vgdev)
+{
+	struct vgpu_queue *qs[] = { &vgdev->ctrlq, &vgdev->cursorq };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(qs); i++) {
+		struct vgpu_queue *q = qs[i];
+		bool notify;
+
+		spin_lock_irq(&q->lock);
+		notify = (q->unkicked || q->open) &&
+			 vgpu_queue_send_batch_locked(vgdev, q);
+		q->parked = true;
+		spin_unlock_irq(&q->lock);
+		if (notify)
+			vgpu_queue_notify(vgdev, q);
+	}
+	for (i = 0; i < ARRAY_SIZE(qs); i++) {
+		struct vgpu_queue *q = qs[i];
+
+		wait_event_timeout(q->idle, vgpu_queue_ring_empty(q),
+				   VGPU_SYNC_TIMEOUT);
+		flush_work(&q->drain);
+	}
+}
+
+/**
+ * vgpu_queues_detach() - let go of the virtqueues of a reset device
+ * @vgdev: the device, parked and already reset
+ *
+ * Answers that came in are finished; a command the host never answered is
+ * completed with -EIO. Commands that never reached a ring stay parked. The
+ * caller deletes the virtqueues after this.
+ *
+ * Context: process context, may sleep.
+ */
+void vgpu_queues_detach(struct vgpu_device *vgdev)
+{
+	struct vgpu_queue *qs[] = { &vgdev->ctrlq, &vgdev->cursorq };
+	struct vgpu_cmd *cmd, *next;
+	unsigned int i;
+
+	virtio_synchronize_cbs(vgdev->vdev);
+	for (i = 0; i < ARRAY_SIZE(qs); i++) {
+		struct vgpu_queue *q = qs[i];
+		LIST_HEAD(lost);
+
+		hrtimer_cancel(&q->kick_timer);
+		vgpu_queue_reap(vgdev, q);
+		flush_work(&q->drain);
+
+		spin_lock_irq(&q->lock);
+		while ((cmd = virtqueue_detach_unused_buf(q->vq)))
+			list_add_tail(&cmd->link, &lost);
+		/* Older than anything parked: they go first on resume. */
+		list_splice_init(&q->backlog, &q->parked_cmds);
+		WRITE_ONCE(q->vq, NULL);
+		spin_unlock_irq(&q->lock);
+
+		list_for_each_entry_safe(cmd, next, &lost, link) {
+			list_del_init(&cmd->link);
+			vgpu_cmd_complete(vgdev, q, cmd, -EIO);
+		}
+	}
+	/* vgpu_queue_kick_soon() may still hold a virtqueue it read. */
+	synchronize_rcu();
+}
+
+/**
+ * vgpu_queues_restoring() - the calling task may use the new virtqueues
+ * @vgdev: the device, parked, with its virtqueues found again
+ *
+ * The commands that rebuild the host's state must reach it before any
+ * parked one, which may name what they rebuild.
+ *
+ * Context: process context.
+ */
+void vgpu_queues_restoring(struct vgpu_device *vgdev)
+{
+	struct vgpu_queue *qs[] = { &vgdev->ctrlq, &vgdev->cursorq };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(qs); i++) {
+		spin_lock_irq(&qs[i]->lock);
+		qs[i]->restorer = current;
+		qs[i]->unkicked = 0;
+		spin_unlock_irq(&qs[i]->lock);
+	}
+}
+
+/**
+ * vgpu_queues_unpark() - send what waited, and take commands again
+ * @vgdev: the device, with its virtqueues
+ *
+ * Context: process context.
+ */
+void vgpu_queues_unpark(struct vgpu_device *vgdev)
+{
+	struct vgpu_queue *qs[] = { &vgdev->ctrlq, &vgdev->cursorq };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(qs); i++) {
+		struct vgpu_queue *q = qs[i];
+		bool notify = false;
+
+		spin_lock_irq(&q->lock);
+		list_splice_tail_init(&q->parked_cmds, &q->backlog);
+		q->parked = false;
+		q->restorer = NULL;
+		if (vgpu_queue_refill_locked(vgdev, q) || q->unkicked)
+			notify = vgpu_queue_send_batch_locked(vgdev, q);
+		spin_unlock_irq(&q->lock);
+		if (notify)
+			vgpu_queue_notify(vgdev, q);
+	}
 }
