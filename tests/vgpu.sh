@@ -82,7 +82,7 @@ c_lines() {
             t = 120; delete mark
             for (i = 2; i <= NF; i++) {
                 if ($i ~ /^timeout=[0-9]+$/) t = substr($i, 9)
-                else if ($i == "newest" || $i == "arm64") mark[$i] = 1
+                else if ($i == "newest" || $i == "arm64" || $i == "port") mark[$i] = 1
                 else { print "tests/c/run.list: unknown word " $i > "/dev/stderr"; exit 1 }
             }
             if (only == "" || (only in mark)) print "c " $1 " timeout=" t
@@ -165,6 +165,15 @@ newest_kernel() {
     fi
     NEWEST_CFG="2d-$v"
     KVER="$k" GUEST_PANIC=1 guest 2d "$DRIVER" "$rl" "$RUN/$NEWEST_CFG-$DRIVER"
+}
+
+# The GPU behind a PCIe port (config 2d-port): the programs tests/c/run.list
+# marks port, suspend to RAM that keeps the device's state and a hot
+# unplug and replug. Results in RUNDIR/2d-port-DRIVER.
+port_step() {
+    local rl="$RUN/runlist-port.txt"
+    c_lines port >"$rl"
+    guest 2d-port "$DRIVER" "$rl" "$RUN/2d-port-$DRIVER"
 }
 
 # Mesa with our patches, for the guests' mesa-ng tests. A failed build is
@@ -297,6 +306,10 @@ main() {
             if [ "${VGPU_NEWEST:-1}" = 1 ]; then
                 newest_kernel
                 checked+=("$NEWEST_CFG")
+            fi
+            if [ "${VGPU_PORT:-1}" = 1 ]; then
+                port_step
+                checked+=(2d-port)
             fi
             timing "total" $((SECONDS - T_START))
             rc=0
