@@ -12,7 +12,9 @@
  * restore of a hibernation, and a reset makes the host forget everything:
  * resources, their backing, contexts, scanouts. Only the guest's memory
  * survives. So a suspend is made to look like a device that comes back
- * empty, and the resume rebuilds what the guest's objects stand for.
+ * empty, and the resume rebuilds what the guest's objects stand for. (A
+ * device whose PCI power management keeps its state in D3hot, "no soft
+ * reset", gets neither hook on suspend to RAM.)
  *
  * Freeze. The display is switched off through the atomic helpers, which
  * keep its state for the resume. Images that only the host holds, the
@@ -30,17 +32,19 @@
  * that had one; every resource, with its guest pages attached again and
  * its content copied back to the host (2D resources and the textures read
  * back at freeze, and 3D buffers, whose guest pages hold what the client
- * last uploaded); every file's resources attached to its context. None of
- * these commands carries a fence, so fence ids still increase in ring
- * order when the parked commands follow them. Last, the display's state is
- * committed again, which sets the scanouts and uploads the cursor.
+ * last uploaded); every file's resources attached to its context. Only
+ * the last upload carries a fence, on a timeline of its own
+ * (vgpu_pm_upload_all()), so the fence ids of every other timeline still
+ * increase in ring order when the parked commands follow. Last, the
+ * display's state is committed again, which sets the scanouts and uploads
+ * the cursor.
  *
  * What cannot come back, and is counted in the resume's log line: blobs
  * whose memory the host made for a context (host-memory blobs, and guest
  * blobs named by a context's blob id), including their mappings in the
  * host-visible window, and the UUIDs the host gave resources; and
  * everything a context kept on the host besides its resources: a GL or
- * Vulkan client running across a hibernation finds its context empty and
+ * Vulkan client running across a resume finds its context empty and
  * its later commands fail on the host. New clients work as before.
  */
 
