@@ -363,9 +363,18 @@ int vgpu_pm_restore(struct vgpu_device *vgdev)
 	vgpu_pm_contexts(vgdev, true, &t);
 	vgpu_queues_unpark(vgdev);
 
-	drm_info(&vgdev->drm,
-		 "resumed: %u resources and %u contexts made again on the host, %u host-memory blobs lost, %u failed\n",
-		 t.resources, t.contexts, t.lost, t.failed);
+	/* Loud only when something did not come back. */
+	if (t.failed)
+		drm_warn(&vgdev->drm,
+			 "resume: %u resources or contexts could not be made again on the host\n",
+			 t.failed);
+	if (t.lost)
+		drm_info(&vgdev->drm,
+			 "resume: %u host-memory blobs lost with the host's state\n",
+			 t.lost);
+	drm_dbg_driver(&vgdev->drm,
+		       "resumed: %u resources and %u contexts made again on the host\n",
+		       t.resources, t.contexts);
 
 	if (!vgdev->num_scanouts)
 		return 0;
