@@ -303,13 +303,15 @@ main() {
                 read -r -a more <<<"$ARM64_CONFIGS"
                 checked+=("${more[@]}")
             fi
-            if [ "${VGPU_NEWEST:-1}" = 1 ]; then
-                newest_kernel
-                checked+=("$NEWEST_CFG")
-            fi
+            # Before the newest kernel's step, which rebuilds the module
+            # for that kernel.
             if [ "${VGPU_PORT:-1}" = 1 ]; then
                 port_step
                 checked+=(2d-port)
+            fi
+            if [ "${VGPU_NEWEST:-1}" = 1 ]; then
+                newest_kernel
+                checked+=("$NEWEST_CFG")
             fi
             timing "total" $((SECONDS - T_START))
             rc=0
