@@ -509,14 +509,14 @@ enum vgpu_recipe_kind {
  * struct vgpu_recipe - what the host was told when a resource was made
  *
  * Kept so that the resource can be made again after the host forgot it
- * ("DOC: power management"). 2D resources use @format, @width and @height;
- * blobs @blob_id and @ctx_id besides &vgpu_bo.blob_mem and blob_flags.
+ * ("DOC: power management"). @rc holds what RESOURCE_CREATE asked for; a
+ * 2D resource uses its format, width and height only. Blobs keep
+ * @blob_id and @ctx_id besides &vgpu_bo.blob_mem and blob_flags.
  */
 struct vgpu_recipe {
 	u32 kind;
 	u32 ctx_id;
-	u32 target, format, bind, width, height, depth;
-	u32 array_size, last_level, nr_samples, flags;
+	struct drm_virtgpu_resource_create rc;
 	u64 blob_id;
 };
 

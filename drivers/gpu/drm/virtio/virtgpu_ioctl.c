@@ -115,27 +115,6 @@ static int vgpu_bo_publish(struct drm_file *file, struct vgpu_bo *bo, int ret,
 	return ret;
 }
 
-/* What RESOURCE_CREATE tells the host, kept for a host that forgets it. */
-static void vgpu_recipe_from_create(struct vgpu_recipe *r,
-				    const struct drm_virtgpu_resource_create *rc,
-				    bool is_3d, u32 ctx_id)
-{
-	*r = (struct vgpu_recipe) {
-		.kind = is_3d ? VGPU_RECIPE_3D : VGPU_RECIPE_2D,
-		.ctx_id = ctx_id,
-		.target = rc->target,
-		.format = rc->format,
-		.bind = rc->bind,
-		.width = rc->width,
-		.height = rc->height,
-		.depth = rc->depth,
-		.array_size = rc->array_size,
-		.last_level = rc->last_level,
-		.nr_samples = rc->nr_samples,
-		.flags = rc->flags,
-	};
-}
-
 static int vgpu_resource_create_ioctl(struct drm_device *dev, void *data,
 				      struct drm_file *file)
 {
@@ -168,8 +147,10 @@ static int vgpu_resource_create_ioctl(struct drm_device *dev, void *data,
 	if (IS_ERR(bo))
 		return PTR_ERR(bo);
 
-	vgpu_recipe_from_create(&bo->recipe, rc, vgdev->has_virgl,
-				vfile->ctx_id);
+	/* Kept for a host that forgets it ("DOC: power management"). */
+	bo->recipe.kind = vgdev->has_virgl ? VGPU_RECIPE_3D : VGPU_RECIPE_2D;
+	bo->recipe.ctx_id = vfile->ctx_id;
+	bo->recipe.rc = *rc;
 	ret = vgpu_res_id_get(vgdev, bo);
 	if (ret)
 		goto out_put;

@@ -301,9 +301,9 @@ int vgpu_bo_create_2d(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 	int ret;
 
 	bo->recipe.kind = VGPU_RECIPE_2D;
-	bo->recipe.format = format;
-	bo->recipe.width = width;
-	bo->recipe.height = height;
+	bo->recipe.rc.format = format;
+	bo->recipe.rc.width = width;
+	bo->recipe.rc.height = height;
 	ret = vgpu_res_id_get(vgdev, bo);
 	if (ret)
 		return ret;

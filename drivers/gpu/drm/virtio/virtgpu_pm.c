@@ -103,9 +103,9 @@ static void vgpu_pm_release(struct list_head *list)
 /* A 3D image whose whole content fits a level-0 transfer into its pages. */
 static bool vgpu_pm_host_content(const struct vgpu_bo *bo)
 {
-	const struct vgpu_recipe *r = &bo->recipe;
+	const struct drm_virtgpu_resource_create *r = &bo->recipe.rc;
 
-	return r->kind == VGPU_RECIPE_3D && bo->shmem.pages &&
+	return bo->recipe.kind == VGPU_RECIPE_3D && bo->shmem.pages &&
 	       (r->target == VGPU_PIPE_TEXTURE_2D ||
 		r->target == VGPU_PIPE_TEXTURE_RECT) &&
 	       !r->last_level && r->nr_samples <= 1 && r->array_size <= 1 &&
@@ -130,7 +130,7 @@ static bool vgpu_pm_remakeable(const struct vgpu_bo *bo)
 static int vgpu_pm_transfer_3d(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 			       bool to_host, struct vgpu_fence *fence)
 {
-	const struct vgpu_recipe *r = &bo->recipe;
+	const struct drm_virtgpu_resource_create *r = &bo->recipe.rc;
 	struct vgpu_box box = {
 		.w = r->width,
 		.h = r->target == VGPU_PIPE_BUFFER ? 1 : r->height,
@@ -143,22 +143,10 @@ static int vgpu_pm_transfer_3d(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 
 static int vgpu_pm_remake_3d(struct vgpu_device *vgdev, struct vgpu_bo *bo)
 {
-	const struct vgpu_recipe *r = &bo->recipe;
-	struct drm_virtgpu_resource_create rc = {
-		.target = r->target,
-		.format = r->format,
-		.bind = r->bind,
-		.width = r->width,
-		.height = r->height,
-		.depth = r->depth,
-		.array_size = r->array_size,
-		.last_level = r->last_level,
-		.nr_samples = r->nr_samples,
-		.flags = r->flags,
-	};
 	int ret;
 
-	ret = vgpu_cmd_create_3d(vgdev, bo, &rc, r->ctx_id, NULL);
+	ret = vgpu_cmd_create_3d(vgdev, bo, &bo->recipe.rc, bo->recipe.ctx_id,
+				 NULL);
 	if (ret || !bo->shmem.pages)
 		return ret;
 	return vgpu_bo_attach_backing(vgdev, bo, NULL);
@@ -169,15 +157,16 @@ static bool vgpu_pm_has_content(const struct vgpu_bo *bo)
 {
 	return bo->recipe.kind == VGPU_RECIPE_2D || vgpu_pm_host_content(bo) ||
 	       (bo->recipe.kind == VGPU_RECIPE_3D && bo->shmem.pages &&
-		bo->recipe.target == VGPU_PIPE_BUFFER);
+		bo->recipe.rc.target == VGPU_PIPE_BUFFER);
 }
 
 static int vgpu_pm_upload(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 			  struct vgpu_fence *fence)
 {
 	if (bo->recipe.kind == VGPU_RECIPE_2D)
-		return vgpu_cmd_transfer_2d(vgdev, bo, 0, 0, 0, bo->recipe.width,
-					    bo->recipe.height, fence);
+		return vgpu_cmd_transfer_2d(vgdev, bo, 0, 0, 0,
+					    bo->recipe.rc.width,
+					    bo->recipe.rc.height, fence);
 	return vgpu_pm_transfer_3d(vgdev, bo, true, fence);
 }
 
@@ -190,8 +179,8 @@ static int vgpu_pm_remake(struct vgpu_device *vgdev, struct vgpu_bo *bo)
 
 	switch (r->kind) {
 	case VGPU_RECIPE_2D:
-		ret = vgpu_cmd_create_2d(vgdev, bo, r->format, r->width,
-					 r->height);
+		ret = vgpu_cmd_create_2d(vgdev, bo, r->rc.format, r->rc.width,
+					 r->rc.height);
 		if (!ret)
 			ret = vgpu_bo_attach_backing(vgdev, bo, NULL);
 		return ret;
