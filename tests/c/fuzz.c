@@ -1142,20 +1142,62 @@ static int run_proc(unsigned int pidx, uint64_t seed, unsigned int nthreads,
 	return ret;
 }
 
-/* MemAvailable in MiB, for the run's before and after lines. */
-static long mem_available_mib(void)
+/* A /proc/meminfo field in MiB (-1 if absent), e.g. "MemAvailable". */
+static long meminfo_mib(const char *key)
 {
 	FILE *f = fopen("/proc/meminfo", "re");
+	size_t klen = strlen(key);
 	char line[128];
 	long kib = -1;
 
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemAvailable: %ld kB", &kib) == 1)
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			kib = strtol(line + klen + 1, NULL, 10);
 			break;
+		}
 	fclose(f);
 	return kib < 0 ? -1 : kib / 1024;
+}
+
+static long mem_available_mib(void)
+{
+	return meminfo_mib("MemAvailable");
+}
+
+/*
+ * A long run's heartbeat, once a minute: how far it got and where the
+ * guest's memory went, so that a run the OOM killer ends says which
+ * kind of memory grew (the kernel's slabs, shmem behind GEM objects, or
+ * what the driver pinned).
+ */
+struct progress {
+	_Atomic uint64_t *left;
+	uint64_t nops;
+	_Atomic int stop;
+	int64_t t0;
+};
+
+static void *progress_main(void *arg)
+{
+	struct progress *pg = arg;
+	int s;
+
+	for (;;) {
+		for (s = 0; s < 600; s++) {
+			if (atomic_load(&pg->stop))
+				return NULL;
+			vgu_sleep_ms(100);
+		}
+		printf("# progress: %.0f s, %" PRIu64 " ops, MemAvailable %ld MiB, Slab %ld, Shmem %ld, Unevictable %ld, KernelStack %ld, VmallocUsed %ld\n",
+		       (vgu_now_ns() - pg->t0) / 1e9,
+		       pg->nops - (uint64_t)(int64_t)atomic_load(pg->left),
+		       mem_available_mib(), meminfo_mib("Slab"),
+		       meminfo_mib("Shmem"), meminfo_mib("Unevictable"),
+		       meminfo_mib("KernelStack"), meminfo_mib("VmallocUsed"));
+		fflush(stdout);
+	}
 }
 
 int main(int argc, char **argv)
@@ -1167,6 +1209,9 @@ int main(int argc, char **argv)
 	long mem0, mem1 = -1;
 	int no_inject = 0;
 	char bad[160] = "";
+	struct progress pg = { 0 };
+	pthread_t pg_tid;
+	int have_pg;
 	int64_t t0;
 
 	for (i = 0; i < NOPS; i++)
@@ -1237,12 +1282,20 @@ int main(int argc, char **argv)
 		if (pid < 0)
 			bad_children++;
 	}
+	pg.left = left;
+	pg.nops = nops;
+	pg.t0 = t0;
+	have_pg = !pthread_create(&pg_tid, NULL, progress_main, &pg);
 	unexpected = run_proc(0, seed, nthreads, left, failslab, bad, sizeof(bad));
 	while (wait(&status) > 0) {
 		if (!WIFEXITED(status) || WEXITSTATUS(status) == 3)
 			bad_children++;
 		else if (WEXITSTATUS(status) == 4)
 			unexpected += !unexpected;
+	}
+	if (have_pg) {
+		atomic_store(&pg.stop, 1);
+		pthread_join(pg_tid, NULL);
 	}
 	if (failslab)
 		write_knob("/sys/kernel/debug/failslab/ignore-gfp-wait", "Y");
