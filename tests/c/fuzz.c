@@ -23,12 +23,13 @@
  * injected.
  *
  * Usage: fuzz [-s SEED | -r] [-n OPS] [-t THREADS] [-p PROCS] [-o OP,...] [-F]
+ *	[-P SECONDS]
  *	OPS in all (default 5000, under a minute under TCG), THREADS per
  *	process (4), PROCS (2); SEED is fixed unless given, so that make
  *	check's short run tries the same things every time, and -r takes
  *	one from the clock (printed first, as every run's); -o keeps only
  *	the named operations (ops[]), to corner what a run found; -F
- *	injects no faults.
+ *	injects no faults; -P prints the progress line every SECONDS (60).
  * Results: fuzz/ops, fuzz/errnos, fuzz/children, and fuzz/memory: the
  * memory the run took is available again once every file is closed.
  */
@@ -61,6 +62,9 @@
 #define MEM_SLACK_MIB	64	/* page cache and slabs move that much */
 #define MEM_SETTLE_S	30	/* for the host to answer the last releases */
 #define DEFAULT_SEED	20261207
+
+/* Process 0's DRM file, for the heartbeat's fdinfo. */
+static _Atomic int proc0_fd = -1;
 
 /* ------------------------------------------------------------- the dice */
 
@@ -247,17 +251,19 @@ static uint64_t some_u64(struct rng *r)
 
 /*
  * Sizes of objects with guest memory. The driver pins such an object's
- * pages while the host may use them, as the in-tree one does, so an
- * object of most of the guest's memory exhausts it, and the OOM killer
- * then ends the run (or, with nothing left to kill, the guest) without
- * saying anything of the driver. Sizes stay below 256 MiB: odd ones,
- * unaligned ones, huge ones masked down, and zero.
+ * pages while the host may use them, as the in-tree one does, and every
+ * thread may be making one at any moment (a closed object's pages stay
+ * until the host answers its UNREF). Sizes stay below 64 MiB, so that
+ * eight threads' worth fits in a debug kernel's guest: past that, the
+ * kernel's own allocations wake the OOM killer, which ends the run
+ * without saying anything of the driver. Odd sizes, unaligned ones, huge
+ * ones masked down, and zero.
  */
 static uint64_t some_size(struct rng *r)
 {
 	uint64_t v = some_u64(r);
 
-	return v < (256u << 20) ? v : v & ((256u << 20) - 1);
+	return v < (64u << 20) ? v : v & ((64u << 20) - 1);
 }
 
 /* A dimension of a dumb buffer: odd, but within @mask. */
@@ -415,7 +421,7 @@ static void op_dumb(struct thr *t)
 {
 	struct drm_mode_create_dumb c = {
 		.width = chance(&t->r, 3) ? some_dim(&t->r, 0x3fff) : 1 + below(&t->r, 2048),
-		.height = chance(&t->r, 3) ? some_dim(&t->r, 0xfff) : 1 + below(&t->r, 1024),
+		.height = chance(&t->r, 3) ? some_dim(&t->r, 0x3ff) : 1 + below(&t->r, 1024),
 		.bpp = chance(&t->r, 4) ? some_u32(&t->r) : 32,
 		.flags = chance(&t->r, 8) ? some_u32(&t->r) : 0,
 	};
@@ -1105,6 +1111,8 @@ static int run_proc(unsigned int pidx, uint64_t seed, unsigned int nthreads,
 			  path);
 	if (pr->fd < 0)
 		return -1;
+	if (!pidx)
+		atomic_store(&proc0_fd, pr->fd);
 	vgu_probe_features(pr->fd, &f);
 	pr->has_3d = f.virgl;
 	pr->failslab = failslab;
@@ -1181,26 +1189,51 @@ struct progress {
 	_Atomic uint64_t *left;
 	uint64_t nops;
 	_Atomic int stop;
+	unsigned int every_s;
 	int64_t t0;
 };
+
+/* The drm-total-memory of @fd's fdinfo, e.g. "1024 KiB", or "?". */
+static void file_memory(int fd, char *buf, size_t len)
+{
+	char path[64], line[128];
+	FILE *f;
+
+	snprintf(buf, len, "?");
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "drm-total-memory:", 17)) {
+			snprintf(buf, len, "%s", line + 17 + strspn(line + 17, " \t"));
+			buf[strcspn(buf, "\n")] = 0;
+			break;
+		}
+	fclose(f);
+}
 
 static void *progress_main(void *arg)
 {
 	struct progress *pg = arg;
+	char fmem[48];
 	int s;
 
 	for (;;) {
-		for (s = 0; s < 600; s++) {
+		for (s = 0; s < (int)pg->every_s * 10; s++) {
 			if (atomic_load(&pg->stop))
 				return NULL;
 			vgu_sleep_ms(100);
 		}
-		printf("# progress: %.0f s, %" PRIu64 " ops, MemAvailable %ld MiB, Slab %ld, Shmem %ld, Unevictable %ld, KernelStack %ld, VmallocUsed %ld\n",
+		file_memory(atomic_load(&proc0_fd), fmem, sizeof(fmem));
+		printf("# progress: %.0f s, %" PRIu64 " ops, MemAvailable %ld MiB, Slab %ld, Shmem %ld, Unevictable %ld, KernelStack %ld, VmallocUsed %ld; process 0's file %s; resources %lld, %lld MiB\n",
 		       (vgu_now_ns() - pg->t0) / 1e9,
 		       pg->nops - (uint64_t)(int64_t)atomic_load(pg->left),
 		       mem_available_mib(), meminfo_mib("Slab"),
 		       meminfo_mib("Shmem"), meminfo_mib("Unevictable"),
-		       meminfo_mib("KernelStack"), meminfo_mib("VmallocUsed"));
+		       meminfo_mib("KernelStack"), meminfo_mib("VmallocUsed"),
+		       fmem, vgu_stat("resources"),
+		       vgu_stat("resource_bytes") >> 20);
 		fflush(stdout);
 	}
 }
@@ -1221,7 +1254,8 @@ int main(int argc, char **argv)
 
 	for (i = 0; i < NOPS; i++)
 		weight[i] = ops[i].weight;
-	while ((opt = getopt(argc, argv, "s:rn:t:p:o:F")) != -1) {
+	pg.every_s = 60;
+	while ((opt = getopt(argc, argv, "s:rn:t:p:o:FP:")) != -1) {
 		switch (opt) {
 		case 'r':
 			seed = (uint64_t)vgu_now_ns();
@@ -1235,10 +1269,11 @@ int main(int argc, char **argv)
 			break;
 		case 's': seed = strtoull(optarg, NULL, 0); break;
 		case 'n': nops = strtoull(optarg, NULL, 0); break;
+		case 'P': pg.every_s = strtoul(optarg, NULL, 0) ?: 1; break;
 		case 't': nthreads = strtoul(optarg, NULL, 0); break;
 		case 'p': nprocs = strtoul(optarg, NULL, 0); break;
 		default:
-			fprintf(stderr, "usage: fuzz [-s SEED | -r] [-n OPS] [-t THREADS] [-p PROCS] [-o OP,...] [-F]\n");
+			fprintf(stderr, "usage: fuzz [-s SEED | -r] [-n OPS] [-t THREADS] [-p PROCS] [-o OP,...] [-F] [-P SECONDS]\n");
 			return 2;
 		}
 	}

@@ -576,6 +576,106 @@ static void test_queues_drain(void)
 	      " (rings-interleaved left commands unanswered)" : "");
 }
 
+/* MemAvailable in MiB, or -1. */
+static long mem_available_mib(void)
+{
+	FILE *f = fopen("/proc/meminfo", "re");
+	char line[128];
+	long kib = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib < 0 ? -1 : kib / 1024;
+}
+
+/*
+ * Large objects made and closed at once, far more in all than the guest
+ * has: the pages of a closed object stay pinned until the host answers
+ * its RESOURCE_UNREF, so a client that churns faster than the host
+ * answers must be held back rather than let the guest run out of memory
+ * for releases still in flight.
+ */
+static void test_big_churn(struct client *c)
+{
+	const char *name = "big-object-churn";
+	const uint32_t side = 4096, n = 48;	/* 64 MiB each, 3 GiB in all */
+	long mem0 = mem_available_mib(), low = mem0, m;
+	uint32_t i, made = 0, enomem = 0;
+	int ret = 0;
+
+	for (i = 0; i < n; i++) {
+		struct drm_virtgpu_resource_create rc = {
+			.target = 2, .format = 2, .bind = 2,
+			.width = side, .height = side, .depth = 1,
+			.array_size = 1, .size = side * side * 4,
+		};
+		struct drm_gem_close gc = { 0 };
+
+		ret = xioctl(c->fd, DRM_IOCTL_VIRTGPU_RESOURCE_CREATE, &rc);
+		if (ret == ENOMEM) {
+			enomem++;
+			continue;
+		}
+		if (ret)
+			break;
+		made++;
+		gc.handle = rc.bo_handle;
+		ret = xioctl(c->fd, DRM_IOCTL_GEM_CLOSE, &gc);
+		if (ret)
+			break;
+		m = mem_available_mib();
+		if (m >= 0 && m < low)
+			low = m;
+	}
+	printf("INFO stress/big-churn %u made, %u ENOMEM, MemAvailable %ld MiB before, %ld MiB at the lowest\n",
+	       made, enomem, mem0, low);
+	check(name, !ret && made, "after %u objects: %s", made, ename(ret));
+}
+
+/*
+ * Objects of more than the guest's memory in all, held at once: 1.5 GiB
+ * each against the guests' 3 GiB. A creation the guest cannot back fails
+ * with ENOMEM, and the OOM killer stays out of it (the dmesg check sees
+ * its report): the pages a driver pins belong to no process, so it could
+ * only kill bystanders. The shmem helpers allocate them so
+ * (__GFP_RETRY_MAYFAIL); this keeps it so.
+ */
+static void test_larger_than_memory(struct client *c)
+{
+	const char *name = "objects-larger-than-memory";
+	uint32_t h[4] = { 0 };
+	long mem = mem_available_mib();
+	unsigned int i, made = 0;
+	int ret = 0;
+
+	for (i = 0; i < 4; i++) {
+		struct drm_virtgpu_resource_create rc = {
+			.target = 2, .format = 2, .bind = 2, .width = 64,
+			.height = 64, .depth = 1, .array_size = 1,
+			.size = 3u << 29,
+		};
+
+		ret = xioctl(c->fd, DRM_IOCTL_VIRTGPU_RESOURCE_CREATE, &rc);
+		if (ret)
+			break;
+		h[made++] = rc.bo_handle;
+	}
+	for (i = 0; i < made; i++) {
+		struct drm_gem_close gc = { .handle = h[i] };
+
+		xioctl(c->fd, DRM_IOCTL_GEM_CLOSE, &gc);
+	}
+	printf("INFO stress/larger-than-memory %u of 1.5 GiB made, then %s; MemAvailable %ld MiB before\n",
+	       made, ret ? ename(ret) : "none refused", mem);
+	check(name, ret == ENOMEM || (!ret && mem > 6144),
+	      "%u made, then %s with MemAvailable %ld MiB", made,
+	      ret ? ename(ret) : "none refused", mem);
+}
+
 /* ----------------------------------------------------------- extra modes */
 
 static int hold_and_submit(int seconds)
@@ -671,6 +771,8 @@ int main(int argc, char **argv)
 	test_wait_without_kick(&c);
 	test_ring_full(&c);
 	test_client_killed(&c);
+	test_big_churn(&c);
+	test_larger_than_memory(&c);
 	test_queues_drain();
 
 	client_close(&c);

@@ -103,6 +103,26 @@ static int vgpu_uuids_file_show(struct seq_file *m, void *unused)
 	return 0;
 }
 
+/*
+ * Host resources alive and the sizes of their objects, including those
+ * whose RESOURCE_UNREF is still on its way and those only a mapping, a
+ * dma-buf or a framebuffer keeps: what no file's fdinfo counts.
+ */
+static void vgpu_resources_show(struct seq_file *m, struct vgpu_device *vgdev)
+{
+	unsigned long id, n = 0;
+	struct vgpu_bo *bo;
+	u64 bytes = 0;
+
+	xa_lock(&vgdev->resources);
+	xa_for_each(&vgdev->resources, id, bo) {
+		n++;
+		bytes += bo->shmem.base.size;
+	}
+	xa_unlock(&vgdev->resources);
+	seq_printf(m, "resources %lu\nresource_bytes %llu\n", n, bytes);
+}
+
 static int vgpu_stats_show(struct seq_file *m, void *unused)
 {
 	struct vgpu_device *vgdev = m->private;
@@ -117,6 +137,7 @@ static int vgpu_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "inflight_ctrl %d\ninflight_cursor %d\n",
 		   atomic_read(&vgdev->ctrlq.inflight),
 		   atomic_read(&vgdev->cursorq.inflight));
+	vgpu_resources_show(m, vgdev);
 	return 0;
 }
 
