@@ -1213,6 +1213,20 @@ static void file_memory(int fd, char *buf, size_t len)
 	fclose(f);
 }
 
+/* Files allocated in the system (/proc/sys/fs/file-nr's first field). */
+static long open_files(void)
+{
+	FILE *f = fopen("/proc/sys/fs/file-nr", "re");
+	long n = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
 static void *progress_main(void *arg)
 {
 	struct progress *pg = arg;
@@ -1226,14 +1240,14 @@ static void *progress_main(void *arg)
 			vgu_sleep_ms(100);
 		}
 		file_memory(atomic_load(&proc0_fd), fmem, sizeof(fmem));
-		printf("# progress: %.0f s, %" PRIu64 " ops, MemAvailable %ld MiB, Slab %ld, Shmem %ld, Unevictable %ld, KernelStack %ld, VmallocUsed %ld; process 0's file %s; resources %lld, %lld MiB\n",
+		printf("# progress: %.0f s, %" PRIu64 " ops, MemAvailable %ld MiB, Slab %ld, Shmem %ld, Unevictable %ld, KernelStack %ld, VmallocUsed %ld; process 0's file %s; resources %lld, %lld MiB; open files %ld\n",
 		       (vgu_now_ns() - pg->t0) / 1e9,
 		       pg->nops - (uint64_t)(int64_t)atomic_load(pg->left),
 		       mem_available_mib(), meminfo_mib("Slab"),
 		       meminfo_mib("Shmem"), meminfo_mib("Unevictable"),
 		       meminfo_mib("KernelStack"), meminfo_mib("VmallocUsed"),
 		       fmem, vgu_stat("resources"),
-		       vgu_stat("resource_bytes") >> 20);
+		       vgu_stat("resource_bytes") >> 20, open_files());
 		fflush(stdout);
 	}
 }

@@ -933,6 +933,14 @@ struct vgpu_device {
 	 * until the host has let go of it; the xarray's lock protects it.
 	 */
 	struct xarray resources;
+	/**
+	 * @release_backlog: bytes of objects freed by GEM whose
+	 * RESOURCE_UNREF the host has not answered yet, so whose pages are
+	 * still allocated ("DOC: object lifetime"); atomic.
+	 */
+	atomic64_t release_backlog;
+	/** @release_wq: creators waiting for @release_backlog to shrink. */
+	wait_queue_head_t release_wq;
 	struct ida ctx_ida;
 
 	struct virtio_shm_region host_visible;

@@ -265,6 +265,7 @@ static void vgpu_init_state(struct vgpu_device *vgdev)
 	spin_lock_init(&vgdev->host_visible_lock);
 	init_waitqueue_head(&vgdev->answer_wq);
 	xa_init_flags(&vgdev->resources, XA_FLAGS_ALLOC1);
+	init_waitqueue_head(&vgdev->release_wq);
 	xa_init(&vgdev->uuids);
 	ida_init(&vgdev->ctx_ida);
 	INIT_WORK(&vgdev->config_work, vgpu_config_work);

@@ -7,6 +7,7 @@
 
 #include <linux/dma-mapping.h>
 #include <linux/overflow.h>
+#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 
 #include <drm/drm_drv.h>
@@ -27,7 +28,28 @@
  * so everything queued before the UNREF still finds its pages. A command
  * a file holds back for foreign fences is not queued yet, so it holds
  * references to the objects it names: the UNREF cannot overtake it.
+ *
+ * Freeing is therefore asynchronous, and one worker does it for every
+ * client. Clients that make and drop large objects from several threads
+ * can produce garbage faster than that, and the guest then runs out of
+ * memory for objects nobody holds. The bytes between the UNREF and the
+ * free are counted (&vgpu_device.release_backlog), and a creation that
+ * finds more than release_backlog_mib of them waits, interruptibly, for
+ * the backlog to shrink; the released pages are given back at once rather
+ * than behind the deferred fput() of a kernel thread.
  */
+
+static unsigned int release_backlog_mib = 256;
+module_param(release_backlog_mib, uint, 0644);
+MODULE_PARM_DESC(release_backlog_mib,
+		 "Largest size of freed objects still waiting for the host before new objects wait (MiB, default 256; 0: no limit)");
+
+static bool vgpu_release_backlog_ok(struct vgpu_device *vgdev)
+{
+	u64 limit = (u64)READ_ONCE(release_backlog_mib) << 20;
+
+	return !limit || atomic64_read(&vgdev->release_backlog) <= limit;
+}
 
 /**
  * vgpu_res_id_get() - allocate a host resource id for @bo
@@ -63,14 +85,37 @@ void vgpu_res_id_put(struct vgpu_device *vgdev, u32 id)
 
 static void vgpu_bo_release(struct vgpu_device *vgdev, struct vgpu_bo *bo)
 {
+	struct file *filp = bo->shmem.base.filp;
+
+	if (filp)
+		get_file(filp);
 	vgpu_bo_forget_uuid(vgdev, bo);
 	vgpu_res_id_put(vgdev, bo->res_id);
 	drm_gem_shmem_free(&bo->shmem);
+	if (!filp)
+		return;
+	/*
+	 * This runs in a kernel thread, where the last fput() of the shmem
+	 * file is deferred to a shared work item; its pages would be freed
+	 * there, after every other file released meanwhile. A client that
+	 * churns large objects can outrun that and fill the guest with
+	 * pages nobody owns. Nothing else holds the file now (mappings and
+	 * dma-bufs hold the object), so its pages go here, synchronously.
+	 */
+	shmem_truncate_range(file_inode(filp), 0, (loff_t)-1);
+	fput(filp);
 }
 
 static void vgpu_bo_unref_done(struct vgpu_device *vgdev, struct vgpu_cmd *cmd)
 {
-	vgpu_bo_release(vgdev, cmd->priv);
+	struct vgpu_bo *bo = cmd->priv;
+	size_t size = bo->shmem.base.size;
+
+	vgpu_bo_release(vgdev, bo);
+	atomic64_sub(size, &vgdev->release_backlog);
+	if (wq_has_sleeper(&vgdev->release_wq) &&
+	    vgpu_release_backlog_ok(vgdev))
+		wake_up_all(&vgdev->release_wq);
 }
 
 static void vgpu_bo_free(struct drm_gem_object *obj)
@@ -78,10 +123,12 @@ static void vgpu_bo_free(struct drm_gem_object *obj)
 	struct vgpu_device *vgdev = to_vgdev(obj->dev);
 	struct vgpu_bo *bo = to_vgpu_bo(obj);
 
-	if (bo->res_id)
+	if (bo->res_id) {
+		atomic64_add(obj->size, &vgdev->release_backlog);
 		vgpu_cmd_unref(vgdev, bo, vgpu_bo_unref_done);
-	else
+	} else {
 		vgpu_bo_release(vgdev, bo);
+	}
 }
 
 /*
@@ -176,13 +223,24 @@ static const struct drm_gem_object_funcs vgpu_bo_funcs = {
  * @vgdev: the device
  * @size: size in bytes, rounded up to pages
  *
- * Context: process context.
- * Return: the object with one reference, or an ERR_PTR.
+ * Waits first while the release backlog is over its limit ("DOC: object
+ * lifetime").
+ *
+ * Context: process context; may sleep, interruptibly.
+ * Return: the object with one reference, or an ERR_PTR (-ERESTARTSYS when
+ * a signal ended that wait).
  */
 struct vgpu_bo *vgpu_bo_create(struct vgpu_device *vgdev, size_t size)
 {
 	struct drm_gem_shmem_object *shmem;
 
+	if (!vgpu_release_backlog_ok(vgdev)) {
+		/* The UNREFs the backlog waits for may not have left yet. */
+		vgpu_queue_kick_soon(&vgdev->ctrlq);
+		if (wait_event_interruptible(vgdev->release_wq,
+					     vgpu_release_backlog_ok(vgdev)))
+			return ERR_PTR(-ERESTARTSYS);
+	}
 	shmem = drm_gem_shmem_create(&vgdev->drm, PAGE_ALIGN(size));
 	if (IS_ERR(shmem))
 		return ERR_CAST(shmem);
