@@ -1155,25 +1155,6 @@ static int run_proc(unsigned int pidx, uint64_t seed, unsigned int nthreads,
 	return ret;
 }
 
-/* A /proc/meminfo field in MiB (-1 if absent), e.g. "MemAvailable". */
-static long meminfo_mib(const char *key)
-{
-	FILE *f = fopen("/proc/meminfo", "re");
-	size_t klen = strlen(key);
-	char line[128];
-	long kib = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, klen) && line[klen] == ':') {
-			kib = strtol(line + klen + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return kib < 0 ? -1 : kib / 1024;
-}
-
 static long mem_available_mib(void)
 {
 	return meminfo_mib("MemAvailable");

@@ -576,22 +576,6 @@ static void test_queues_drain(void)
 	      " (rings-interleaved left commands unanswered)" : "");
 }
 
-/* MemAvailable in MiB, or -1. */
-static long mem_available_mib(void)
-{
-	FILE *f = fopen("/proc/meminfo", "re");
-	char line[128];
-	long kib = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemAvailable: %ld kB", &kib) == 1)
-			break;
-	fclose(f);
-	return kib < 0 ? -1 : kib / 1024;
-}
-
 /*
  * Large objects made and closed at once, far more in all than the guest
  * has: the pages of a closed object stay pinned until the host answers
@@ -603,7 +587,7 @@ static void test_big_churn(struct client *c)
 {
 	const char *name = "big-object-churn";
 	const uint32_t side = 4096, n = 48;	/* 64 MiB each, 3 GiB in all */
-	long mem0 = mem_available_mib(), low = mem0, m;
+	long mem0 = meminfo_mib("MemAvailable"), low = mem0, m;
 	uint32_t i, made = 0, enomem = 0;
 	int ret = 0;
 
@@ -627,7 +611,7 @@ static void test_big_churn(struct client *c)
 		ret = xioctl(c->fd, DRM_IOCTL_GEM_CLOSE, &gc);
 		if (ret)
 			break;
-		m = mem_available_mib();
+		m = meminfo_mib("MemAvailable");
 		if (m >= 0 && m < low)
 			low = m;
 	}
@@ -648,7 +632,7 @@ static void test_larger_than_memory(struct client *c)
 {
 	const char *name = "objects-larger-than-memory";
 	uint32_t h[4] = { 0 };
-	long mem = mem_available_mib();
+	long mem = meminfo_mib("MemAvailable");
 	unsigned int i, made = 0;
 	int ret = 0;
 

@@ -224,6 +224,25 @@ static inline void console_request(const char *fmt, ...)
 /* --- the device --------------------------------------------------------- */
 
 /* Returns 0 or the errno of the ioctl (EINTR/EAGAIN are retried). */
+/* A /proc/meminfo field in MiB (-1 if absent), e.g. "MemAvailable". */
+static inline long meminfo_mib(const char *key)
+{
+	FILE *f = fopen("/proc/meminfo", "re");
+	size_t klen = strlen(key);
+	char line[128];
+	long kib = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			kib = strtol(line + klen + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return kib < 0 ? -1 : kib / 1024;
+}
+
 static inline int xioctl(int fd, unsigned long req, void *arg)
 {
 	return -vgu_ioctl(fd, req, arg);
