@@ -95,9 +95,10 @@ static void vgpu_bo_release(struct vgpu_device *vgdev, struct vgpu_bo *bo)
 	if (!filp)
 		return;
 	/*
-	 * This runs in a kernel thread, where the last fput() of the shmem
-	 * file is deferred to a shared work item; its pages would be freed
-	 * there, after every other file released meanwhile. A client that
+	 * This mostly runs in the completion worker, a kernel thread, where
+	 * the last fput() of the shmem file is deferred to a shared work
+	 * item; its pages would be freed there, after every other file
+	 * released meanwhile. A client that
 	 * churns large objects can outrun that and fill the guest with
 	 * pages nobody owns. Nothing else holds the file now (mappings and
 	 * dma-bufs hold the object), so its pages go here, synchronously.
