@@ -620,46 +620,6 @@ static void test_big_churn(struct client *c)
 	check(name, !ret && made, "after %u objects: %s", made, ename(ret));
 }
 
-/*
- * Objects of more than the guest's memory in all, held at once: 1.5 GiB
- * each against the guests' 3 GiB. A creation the guest cannot back fails
- * with ENOMEM, and the OOM killer stays out of it (the dmesg check sees
- * its report): the pages a driver pins belong to no process, so it could
- * only kill bystanders. The shmem helpers allocate them so
- * (__GFP_RETRY_MAYFAIL); this keeps it so.
- */
-static void test_larger_than_memory(struct client *c)
-{
-	const char *name = "objects-larger-than-memory";
-	uint32_t h[4] = { 0 };
-	long mem = meminfo_mib("MemAvailable");
-	unsigned int i, made = 0;
-	int ret = 0;
-
-	for (i = 0; i < 4; i++) {
-		struct drm_virtgpu_resource_create rc = {
-			.target = 2, .format = 2, .bind = 2, .width = 64,
-			.height = 64, .depth = 1, .array_size = 1,
-			.size = 3u << 29,
-		};
-
-		ret = xioctl(c->fd, DRM_IOCTL_VIRTGPU_RESOURCE_CREATE, &rc);
-		if (ret)
-			break;
-		h[made++] = rc.bo_handle;
-	}
-	for (i = 0; i < made; i++) {
-		struct drm_gem_close gc = { .handle = h[i] };
-
-		xioctl(c->fd, DRM_IOCTL_GEM_CLOSE, &gc);
-	}
-	printf("INFO stress/larger-than-memory %u of 1.5 GiB made, then %s; MemAvailable %ld MiB before\n",
-	       made, ret ? ename(ret) : "none refused", mem);
-	check(name, ret == ENOMEM || (!ret && mem > 6144),
-	      "%u made, then %s with MemAvailable %ld MiB", made,
-	      ret ? ename(ret) : "none refused", mem);
-}
-
 /* ----------------------------------------------------------- extra modes */
 
 static int hold_and_submit(int seconds)
@@ -756,7 +716,6 @@ int main(int argc, char **argv)
 	test_ring_full(&c);
 	test_client_killed(&c);
 	test_big_churn(&c);
-	test_larger_than_memory(&c);
 	test_queues_drain();
 
 	client_close(&c);
