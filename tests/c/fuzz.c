@@ -157,8 +157,9 @@ static void release(int fd, enum pool_kind kind, uint32_t v)
  * object outlives its pool entry through what else holds it: a
  * framebuffer, an exported dma-buf, a mapping. With objects of at most
  * BIG_BO kept, a process holds at most (3 * POOL + MAPS * threads) of
- * them, 320 MiB for two processes of four threads: within a debug
- * kernel's guest, whose KASAN shadow and kmemleak take a part of it.
+ * them: 128, or 256 MiB, for four threads, 512 MiB for two processes,
+ * within a debug kernel's guest, whose KASAN shadow and kmemleak take a
+ * part of it.
  */
 static void put_u32(int fd, _Atomic uint32_t *pool, enum pool_kind kind,
 		    struct rng *r, uint32_t v)
