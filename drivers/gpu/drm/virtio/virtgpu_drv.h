@@ -205,6 +205,14 @@ struct vgpu_queue {
 	struct list_head backlog;
 	/** @unkicked: buffers added since the last notification (@lock). */
 	unsigned int unkicked;
+	/**
+	 * @eager: commands added since the last notification that are not
+	 * fenced work nobody waits for (@lock); while it is 0 the batch may
+	 * wait for fence_delay_us rather than notify_delay_us.
+	 */
+	unsigned int eager;
+	/** @timer_lazy: @kick_timer was armed with the longer delay (@lock). */
+	bool timer_lazy;
 	/** @queued: commands that ever entered the ring or @open (@lock). */
 	unsigned long queued;
 	/**

@@ -57,6 +57,11 @@ module_param(notify_delay_us, uint, 0644);
 MODULE_PARM_DESC(notify_delay_us,
 		 "Longest time a queued command waits for a notification of the host, in microseconds (default 5000; 0 notifies after every command)");
 
+static unsigned int fence_delay_us = 20000;
+module_param(fence_delay_us, uint, 0644);
+MODULE_PARM_DESC(fence_delay_us,
+		 "Longest time fenced work that nobody waits for waits for a notification, in microseconds (default 20000; never shorter than notify_delay_us)");
+
 static unsigned int notify_batch = 192;
 module_param(notify_batch, uint, 0644);
 MODULE_PARM_DESC(notify_batch,
@@ -610,6 +615,8 @@ static bool vgpu_queue_send_batch_locked(struct vgpu_device *vgdev,
 {
 	vgpu_queue_seal_locked(vgdev, q);
 	q->unkicked = 0;
+	q->eager = 0;
+	q->timer_lazy = false;
 	/* Every fence emitted so far is in this batch or the backlog. */
 	WRITE_ONCE(q->kicked_fence, READ_ONCE(vgdev->fences.last_id));
 	hrtimer_try_to_cancel(&q->kick_timer);
@@ -639,11 +646,20 @@ static bool vgpu_queue_send_batch_locked(struct vgpu_device *vgdev,
  * - @notify_batch commands are waiting;
  * - the ring is nearly full;
  * - and otherwise when the hrtimer armed by the first waiting command
- *   expires, @notify_delay_us later. Nothing waits longer than that.
+ *   expires, @notify_delay_us later; or @fence_delay_us later while every
+ *   waiting command is fenced work that nobody waits for yet.
  *
- * The delay only bounds how late a command nobody waits for reaches the
- * host; whoever waits makes it leave at once. So it can be long: 5 ms by
- * default. The batch, 192 by default, is three quarters of QEMU's
+ * The delays only bound how late a command nobody waits for reaches the
+ * host; whoever waits makes it leave at once. So they can be long: 5 ms by
+ * default. Fenced work nobody has asked about, a frame's last submission
+ * above all, has somebody who will ask: its waiter or the frame's page
+ * flip, which takes it along. Sending it on the shorter timer instead
+ * costs a notification of its own whenever the flip comes more than
+ * @notify_delay_us after the rendering, so it waits for the longer
+ * backstop, 20 ms, a little over a 60 Hz frame. Any other command arms
+ * or shortens the timer to @notify_delay_us.
+ *
+ * The batch, 192 by default, is three quarters of QEMU's
  * 256-entry ring: the host works through one batch while the next one
  * fills the rest of the ring, and when the ring does fill, the backlog
  * moves in a quarter of a ring at a time (see "DOC: completion"). A
@@ -663,15 +679,22 @@ static bool vgpu_queue_policy_locked(struct vgpu_device *vgdev,
 				     struct vgpu_queue *q, bool urgent)
 {
 	unsigned int delay = READ_ONCE(notify_delay_us);
+	bool lazy;
 
 	if (!q->unkicked)
 		return false;
 	if (urgent || !delay || q->unkicked >= READ_ONCE(notify_batch) ||
 	    q->vq->num_free < VGPU_LOW_FREE || !list_empty(&q->backlog))
 		return vgpu_queue_send_batch_locked(vgdev, q);
-	if (!hrtimer_is_queued(&q->kick_timer))
+	lazy = !q->eager;
+	if (lazy)
+		delay = max(delay, READ_ONCE(fence_delay_us));
+	/* An eager command must not inherit a lazy batch's longer wait. */
+	if (!hrtimer_is_queued(&q->kick_timer) || (q->timer_lazy && !lazy)) {
+		q->timer_lazy = lazy;
 		hrtimer_start(&q->kick_timer, ns_to_ktime((u64)delay * NSEC_PER_USEC),
 			      HRTIMER_MODE_REL_SOFT);
+	}
 	return false;
 }
 
@@ -758,6 +781,9 @@ static int vgpu_queue_submit(struct vgpu_device *vgdev, struct vgpu_queue *q,
 			vgpu_queue_place_locked(vgdev, q, cmd);
 		q->unkicked++;
 		q->queued++;
+		/* Fenced work nobody waits for yet: "DOC: notification". */
+		if (!fence || urgent)
+			q->eager++;
 	}
 	notify = vgpu_queue_policy_locked(vgdev, q, urgent);
 	spin_unlock_irqrestore(&q->lock, flags);
@@ -1340,6 +1366,7 @@ void vgpu_queues_restoring(struct vgpu_device *vgdev)
 		spin_lock_irq(&qs[i]->lock);
 		qs[i]->restorer = current;
 		qs[i]->unkicked = 0;
+		qs[i]->eager = 0;
 		spin_unlock_irq(&qs[i]->lock);
 	}
 }
