@@ -89,6 +89,7 @@ static int vgpu_features_show(struct seq_file *m, void *unused)
 		seq_printf(m, "capset %u version %u size %u\n",
 			   vgdev->capsets[i].id, vgdev->capsets[i].max_version,
 			   vgdev->capsets[i].max_size);
+	seq_printf(m, "dumb_blob %d\n", vgpu_dumb_blobs(vgdev));
 	if (vgdev->has_host_visible)
 		seq_printf(m, "host_visible_size %llu\n",
 			   (unsigned long long)vgdev->host_visible.len);

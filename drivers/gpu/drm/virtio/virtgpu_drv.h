@@ -602,6 +602,7 @@ int vgpu_bo_create_2d(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 		      u32 format, u32 width, u32 height);
 int vgpu_bo_mem_entries(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 			struct virtio_gpu_mem_entry **ents, u32 *nents);
+bool vgpu_dumb_blobs(struct vgpu_device *vgdev);
 int vgpu_dumb_create(struct drm_file *file, struct drm_device *dev,
 		     struct drm_mode_create_dumb *args);
 int vgpu_bo_open(struct drm_gem_object *obj, struct drm_file *file);

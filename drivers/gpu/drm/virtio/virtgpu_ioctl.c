@@ -221,7 +221,8 @@ static bool vgpu_box_valid(const struct drm_virtgpu_3d_box *box)
 
 /*
  * Queues one transfer; with @done, also returns a reference to the fence
- * that signals when the host has copied the data.
+ * that signals when the host has copied the data, or NULL when there was
+ * nothing to copy.
  */
 static int vgpu_transfer(struct drm_device *dev, struct drm_file *file,
 			 bool to_host, u32 handle,
@@ -248,9 +249,19 @@ static int vgpu_transfer(struct drm_device *dev, struct drm_file *file,
 		return -ENOENT;
 	bo = to_vgpu_bo(obj);
 	ret = -EINVAL;
+	if (!bo->res_id || bo->vram || offset >= obj->size)
+		goto out_put;
+	/*
+	 * A dumb buffer the host reads in place ("DOC: zero-copy scanout")
+	 * was a 2D resource to the client: its uploads have nothing to copy,
+	 * and leave no fence to wait for.
+	 */
+	if (bo->dumb && bo->blob_mem == VIRTGPU_BLOB_MEM_GUEST && to_host) {
+		ret = 0;
+		goto out_put;
+	}
 	/* Transfers need both a host resource and guest pages. */
-	if (!bo->res_id || bo->vram || offset >= obj->size ||
-	    bo->blob_mem == VIRTGPU_BLOB_MEM_GUEST)
+	if (bo->blob_mem == VIRTGPU_BLOB_MEM_GUEST)
 		goto out_put;
 
 	if (vgdev->has_virgl) {

@@ -192,7 +192,7 @@ static int vgpu_find_vqs(struct vgpu_device *vgdev)
 static void vgpu_log_features(struct vgpu_device *vgdev)
 {
 	drm_info(&vgdev->drm,
-		 "virtio-gpu-ng: %u scanout(s), %u capset(s) 0x%llx; features:%s%s%s%s%s%s%s%s\n",
+		 "virtio-gpu-ng: %u scanout(s), %u capset(s) 0x%llx; features:%s%s%s%s%s%s%s%s%s\n",
 		 vgdev->num_scanouts, vgdev->num_capsets, vgdev->capset_mask,
 		 vgdev->has_virgl ? " virgl" : "",
 		 vgdev->has_edid ? " edid" : "",
@@ -201,7 +201,8 @@ static void vgpu_log_features(struct vgpu_device *vgdev)
 		 vgdev->has_host_visible ? " host-visible" : "",
 		 vgdev->has_ctx_init ? " context-init" : "",
 		 vgdev->has_indirect ? " indirect" : "",
-		 vgdev->has_event_idx ? " event-idx" : "");
+		 vgdev->has_event_idx ? " event-idx" : "",
+		 vgpu_dumb_blobs(vgdev) ? "; dumb buffers scanned out in place" : "");
 }
 
 static void vgpu_free_caches(struct vgpu_device *vgdev)

@@ -373,6 +373,68 @@ int vgpu_bo_create_2d(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 }
 
 /**
+ * DOC: zero-copy scanout
+ *
+ * On a device without virgl a dumb buffer is normally a 2D resource: the
+ * host keeps its own copy of the pixels, and every update of the screen
+ * is a TRANSFER_TO_HOST_2D of the damage into that copy before the flush.
+ * When the host offers blob resources there, it can instead read the
+ * guest's pages in place: QEMU turns a guest blob's pages into a udmabuf
+ * and makes the display surface point into it. Dumb buffers then become
+ * guest blobs (RESOURCE_CREATE_BLOB with the pages attached), planes show
+ * them with SET_SCANOUT_BLOB, and an update is the flush alone: no upload
+ * and no host copy. The fbdev console, being a dumb buffer too, gets the
+ * same. A guest blob's host side is recreated from its pages on restore
+ * like any other.
+ *
+ * The host reads pages the client may be writing, as on real hardware
+ * scanning out a CPU-written buffer; clients that want tear-free updates
+ * flip between buffers, as they must there.
+ *
+ * Cursor images are also dumb buffers. Their upload still goes out on the
+ * control queue, where it keeps UPDATE_CURSOR behind the blob's creation;
+ * the host has nothing to copy and reads the blob when UPDATE_CURSOR
+ * arrives.
+ * With dumb_blob=0, or on a host without blobs, nothing changes.
+ */
+static bool dumb_blob = true;
+module_param(dumb_blob, bool, 0644);
+MODULE_PARM_DESC(dumb_blob,
+		 "Make dumb buffers guest blobs the host scans out in place, where it offers blobs without virgl (default Y)");
+
+/**
+ * vgpu_dumb_blobs() - whether new dumb buffers are guest blobs
+ * @vgdev: the device
+ *
+ * Context: any.
+ * Return: true where "DOC: zero-copy scanout" applies.
+ */
+bool vgpu_dumb_blobs(struct vgpu_device *vgdev)
+{
+	return vgdev->has_blob && !vgdev->has_virgl && READ_ONCE(dumb_blob);
+}
+
+/* A guest blob for a dumb buffer, with its pages given to the host. */
+static int vgpu_bo_create_dumb_blob(struct vgpu_device *vgdev,
+				    struct vgpu_bo *bo)
+{
+	struct virtio_gpu_mem_entry *ents;
+	u32 nents;
+	int ret;
+
+	bo->blob_mem = VIRTGPU_BLOB_MEM_GUEST;
+	bo->blob_flags = VIRTGPU_BLOB_FLAG_USE_SHAREABLE;
+	bo->recipe.kind = VGPU_RECIPE_BLOB;
+	ret = vgpu_res_id_get(vgdev, bo);
+	if (ret)
+		return ret;
+	ret = vgpu_bo_mem_entries(vgdev, bo, &ents, &nents);
+	if (ret)
+		return ret;
+	return vgpu_cmd_create_blob(vgdev, bo, 0, 0, ents, nents);
+}
+
+/**
  * vgpu_dumb_create() - DRM_IOCTL_MODE_CREATE_DUMB
  * @file: the DRM file
  * @dev: the DRM device
@@ -407,8 +469,12 @@ int vgpu_dumb_create(struct drm_file *file, struct drm_device *dev,
 		return PTR_ERR(bo);
 	bo->dumb = true;
 
-	ret = vgpu_bo_create_2d(vgdev, bo, VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM,
-				args->width, args->height);
+	if (vgpu_dumb_blobs(vgdev))
+		ret = vgpu_bo_create_dumb_blob(vgdev, bo);
+	else
+		ret = vgpu_bo_create_2d(vgdev, bo,
+					VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM,
+					args->width, args->height);
 	if (!ret)
 		ret = drm_gem_handle_create(file, &bo->shmem.base, &args->handle);
 	drm_gem_object_put(&bo->shmem.base);

@@ -148,7 +148,8 @@ static void vgpu_primary_show(struct vgpu_device *vgdev,
 	struct vgpu_bo *bo = to_vgpu_bo(new->fb->obj[0]);
 	struct drm_rect damage;
 
-	if (bo->dumb)
+	/* A guest blob is read in place: "DOC: zero-copy scanout". */
+	if (bo->dumb && bo->blob_mem != VIRTGPU_BLOB_MEM_GUEST)
 		vgpu_primary_upload(vgdev, old, new, bo);
 
 	if (repoint || new->fb != old->fb || !old->visible ||
@@ -396,6 +397,8 @@ struct vgpu_cursor_upload {
 	u32 gen;
 	u32 hot_x;
 	u32 hot_y;
+	/* The host reads the image in place; the upload only orders. */
+	bool in_place;
 };
 
 static void vgpu_cursor_image_done(struct vgpu_device *vgdev,
@@ -412,7 +415,8 @@ static void vgpu_cursor_image_done(struct vgpu_device *vgdev,
 	y = out->cursor_y;
 	spin_unlock(&vgdev->cursor_lock);
 
-	if (latest && !cmd->status)
+	/* A host may refuse to upload into a blob it reads in place anyway. */
+	if (latest && (!cmd->status || up->in_place))
 		vgpu_cmd_cursor(vgdev, true, out->index, x, y, up->res_id,
 				up->hot_x, up->hot_y);
 	kfree(up);
@@ -450,6 +454,7 @@ static int vgpu_cursor_send_image(struct vgpu_device *vgdev,
 	up->gen = gen;
 	up->hot_x = hot_x;
 	up->hot_y = hot_y;
+	up->in_place = bo->blob_mem == VIRTGPU_BLOB_MEM_GUEST;
 
 	vgpu_cmd_fill_transfer_2d(cmd, bo->res_id, 0, 0, 0, VGPU_CURSOR_DIM,
 				  VGPU_CURSOR_DIM);
