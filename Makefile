@@ -20,12 +20,12 @@ endif
 
 VGPU := tests/vgpu.sh
 
-.PHONY: help run check check-full expect intree kmi-check check-arm64 check-deb check-debug deb roots mesa module W1 sparse checkpatch kunit build-checks \
+.PHONY: help run check check-full expect intree kmi-check check-arm64 check-deb check-debug check-nested deb roots mesa module W1 sparse checkpatch kunit build-checks \
 	c-tests guest clean clean-cache bench bench-mesa dkms-install dkms-uninstall
 
 help:
 	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
-	@echo "Other targets: check-full expect intree kmi-check check-arm64 check-deb check-debug deb roots mesa module W1 sparse checkpatch kunit build-checks c-tests bench bench-mesa"
+	@echo "Other targets: check-full expect intree kmi-check check-arm64 check-deb check-debug check-nested deb roots mesa module W1 sparse checkpatch kunit build-checks c-tests bench bench-mesa"
 	@echo "               dkms-install dkms-uninstall (on the machine that runs the driver)"
 	@echo "               guest CONFIG=<2d|2d-dual|virgl|virgl-blob|venus> clean clean-cache"
 
@@ -61,6 +61,11 @@ check-deb:
 # objects (tests/debug-kernel.sh). DEBUG_CONFIGS="2d virgl" picks configs.
 check-debug:
 	$(VGPU) check-debug
+
+# Zero-copy scanout on QEMU's 2D blob device, in a guest inside a guest
+# (tests/guest/tests/nested.sh): this machine's kernel has no udmabuf.
+check-nested:
+	$(VGPU) check-nested
 
 roots:
 	$(VGPU) roots

@@ -10,6 +10,15 @@
 #                                debug kernel of tests/debug-kernel.sh)
 #              [--panic 1]       (end with drm_panic's check: the guest crashes)
 #              [--smp N]         (virtual CPUs, default 2)
+#              [--nest 1]        (share this root's /usr and /etc and the
+#                                image with the guest, read-only, as 9p tags
+#                                hostusr, hostetc and hostimage, and put
+#                                tests/ on its work
+#                                disk: the guest can then run this script
+#                                itself, with this QEMU, for a guest of its
+#                                own; tests/guest/tests/nested.sh)
+#   VGPU_GUEST_MEM  the guest's memory (default 3G)
+#   VGPU_APPEND     more kernel arguments
 #   CFG: a config of tests/configs (2d, 2d-dual, virgl, virgl-blob, venus)
 # Results land in OUT/results.txt (PASS/FAIL/SKIP lines), with the guest's
 # dmesg, serial log, per-test logs and screendumps next to it.
@@ -19,13 +28,14 @@ set -eu
 cd "$VGPU_SRC"
 
 image="" config="" driver="" runlist="" out="" ko="" bins="" mesa="" trace="" hard_timeout=1500
-kernel="$GUEST_KVER" panic=0 smp=2 kdir=""
+kernel="$GUEST_KVER" panic=0 smp=2 kdir="" nest=0
 while [ "$#" -gt 0 ]; do
     case "$1" in
         --image) image="$2";; --config) config="$2";; --driver) driver="$2";;
         --runlist) runlist="$2";; --out) out="$2";; --ko) ko="$2";; --bins) bins="$2";; --mesa) mesa="$2";;
         --trace) trace="$2";; --timeout) hard_timeout="$2";; --kernel) kernel="$2";;
         --panic) panic="$2";; --smp) smp="$2";; --kdir) kdir="$2";;
+        --nest) nest="$2";;
         *) die "run-guest.sh: unknown argument $1";;
     esac
     shift 2
@@ -111,6 +121,11 @@ IGT_DIR=$(cat "$image/igt-dir.txt")
 MODPARAMS='${VGPU_MODPARAMS:-}'
 PANIC_LAST=$panic
 ENV
+if [ "$nest" = 1 ]; then
+    mkdir -p "$stage/src/tools/trace"
+    cp -r "$VGPU_SRC/tests" "$stage/src/tests"
+    cp "$VGPU_SRC/tools/trace/vgpu-trace" "$stage/src/tools/trace/"
+fi
 mke2fs -q -t ext4 -L vgpuwork -d "$stage" "$tmp/work.img" 384M
 # Swap for hibernation tests (the guest finds it by its label); sparse,
 # so it costs the host only what a hibernation image writes.
@@ -127,27 +142,42 @@ else
 fi
 
 accel="${VGPU_ACCEL:-tcg}"
+mem="${VGPU_GUEST_MEM:-3G}"
+machine=(-M q35 -m "$mem")
+# A 2D device with blobs hands guest pages to the display as udmabufs,
+# which QEMU can only make from memfd-backed guest memory.
+case "$gpu" in
+    *virtio-gpu-pci*blob=true*)
+        machine=(-M q35,memory-backend=mem -m "$mem"
+                 -object "memory-backend-memfd,id=mem,size=$mem,share=on");;
+esac
+extra=()
+if [ "$nest" = 1 ]; then
+    extra+=(-virtfs local,path=/usr,mount_tag=hostusr,security_model=none,readonly=on
+            -virtfs local,path=/etc,mount_tag=hostetc,security_model=none,readonly=on
+            -virtfs "local,path=$image,mount_tag=hostimage,security_model=none,readonly=on")
+fi
 log "boot: config=$config ($gpu) driver=$driver kernel=$kernel accel=$accel"
 # VGPU_LOGLEVEL=N: kernel messages up to level N on the serial console
 # too (a WARN before a panic), instead of quiet.
 console="${VGPU_LOGLEVEL:+loglevel=}${VGPU_LOGLEVEL:-quiet}"
-append="console=ttyS0 root=LABEL=vgpuroot ro init=/vgpu-init panic=-1 $console"
+append="console=ttyS0 root=LABEL=vgpuroot ro init=/vgpu-init panic=-1 $console ${VGPU_APPEND:-}"
 boot=(-kernel "$image/vmlinuz-$kernel" -initrd "$image/initrd.img-$kernel")
 if [ -n "$kdir" ]; then
     # Everything the boot needs is built in; the root disk is the first
     # on the AHCI controller, which that kernel probes in order.
-    append="console=ttyS0 root=/dev/sda rootwait ro init=/vgpu-init panic=-1 $console"
+    append="console=ttyS0 root=/dev/sda rootwait ro init=/vgpu-init panic=-1 $console ${VGPU_APPEND:-}"
     boot=(-kernel "$kdir/vmlinuz-$kernel")
 fi
 # shellcheck disable=SC2054  # commas belong to QEMU's option syntax
-qemu=(qemu-system-x86_64 -M q35 -accel "$accel" -cpu max -smp "$smp" -m 3G
+qemu=(qemu-system-x86_64 "${machine[@]}" -accel "$accel" -cpu max -smp "$smp"
       -nodefaults -no-reboot -vga none
       -device isa-debug-exit,iobase=0xf4,iosize=0x04
       "${boot[@]}" -append "$append"
       -drive "file=$image/root.img,if=ide,format=raw,snapshot=on"
       -drive "file=$tmp/work.img,if=ide,format=raw"
       -drive "file=$tmp/swap.img,if=ide,format=raw"
-      "${gpu_devs[@]}"
+      "${gpu_devs[@]}" "${extra[@]}"
       -serial "file:$out/serial.log"
       -qmp "unix:$tmp/qmp.sock,server=on,wait=off"
       "${display[@]}")

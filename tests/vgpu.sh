@@ -14,6 +14,8 @@
 #   vgpu.sh check-arm64               the arm64 module, tests and guest
 #   vgpu.sh check-debug               the guests' tests on a debug kernel (KASAN,
 #                                     lockdep, kmemleak; tests/debug-kernel.sh)
+#   vgpu.sh check-nested              zero-copy scanout on the 2D blob device,
+#                                     in a guest inside a guest (nested.sh)
 #   vgpu.sh deb                       the Debian package (debian/), lintian
 #   vgpu.sh check-deb                 the package and make dkms-install, installed,
 #                                     booted and removed in a guest
@@ -128,6 +130,7 @@ guest() {
     [ -n "$MESA_DIR" ] && extra+=(--mesa "/cache/$(basename "$MESA_DIR")/prefix")
     [ "${VGPU_TRACE:-0}" = 1 ] && extra+=(--trace "$od/trace.log")
     [ "${GUEST_PANIC:-0}" = 1 ] && extra+=(--panic 1)
+    [ "${GUEST_NEST:-0}" = 1 ] && extra+=(--nest 1)
     local attempt
     for attempt in 1 2; do
         in_host tests/run-guest.sh --image "$GUESTIMG_IN" --config "$cfg" --driver "$drv" \
@@ -450,6 +453,25 @@ main() {
             timing "total" $((SECONDS - T_START))
             rc=0
             in_host tests/lib/report.py check "$RUN" tests/expect "$DRIVER" "${checked[@]}" \
+                | tee "$RUN/summary.txt" || rc=$?
+            exit "$rc"
+            ;;
+        check-nested)
+            # Zero-copy scanout needs QEMU's 2D blob device, and that needs
+            # /dev/udmabuf, which only the guests' kernel has: a 2d guest
+            # runs tests/run-guest.sh itself, with the host's QEMU, for a
+            # guest of its own on config 2d-blob (tests/guest/tests/nested.sh).
+            new_rundir "check-nested-$DRIVER"
+            roots
+            [ "$DRIVER" = ours ] && build_checks "$RUN/build" module
+            build_checks "$RUN/build" c
+            nest_s="${VGPU_NEST_TIMEOUT:-3300}"
+            echo "sh nested timeout=$nest_s" >"$RUN/runlist.txt"
+            GUEST_NEST=1 GUEST_TIMEOUT=$((nest_s + 300)) \
+                guest 2d "$DRIVER" "$RUN/runlist.txt" "$RUN/2d-nested-$DRIVER"
+            timing "total" $((SECONDS - T_START))
+            rc=0
+            in_host tests/lib/report.py check "$RUN" tests/expect "$DRIVER" 2d-nested \
                 | tee "$RUN/summary.txt" || rc=$?
             exit "$rc"
             ;;
