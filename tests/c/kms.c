@@ -18,6 +18,7 @@
 #include <xf86drmMode.h>
 #include <drm_fourcc.h>
 
+#include "virtgpu_drm.h"
 #include "vgu_test.h"
 
 #define MAX_OUT		8
@@ -511,6 +512,58 @@ static void test_dumb_large(void)
 	      ret ? ename(ret) : "success");
 }
 
+/*
+ * A guest blob the host cannot map for display (past udmabuf's default 64
+ * MiB) must be refused by the plane check, not sent: QEMU 10.0 would
+ * read its pixels through a NULL image. Output 0 must be lit.
+ */
+static void test_blob_unmappable(void)
+{
+	struct drm_virtgpu_resource_create_blob b = {
+		.blob_mem = VIRTGPU_BLOB_MEM_GUEST,
+		.blob_flags = VIRTGPU_BLOB_FLAG_USE_SHAREABLE,
+		.size = 65ull << 20,
+	};
+	uint32_t handles[4] = { 0 }, pitches[4] = { 0 }, offsets[4] = { 0 };
+	struct output *o = &outs[0];
+	struct drm_gem_close gc = { 0 };
+	drmModeAtomicReqPtr req;
+	struct vgu_features ft;
+	uint32_t fb = 0;
+	int ret;
+
+	vgu_probe_features(fd, &ft);
+	if (!ft.blob || !nouts || !o->active) {
+		skip("blob-unmappable-refused", "%s",
+		     ft.blob ? "output 0 is not lit" : "the device has no blobs");
+		return;
+	}
+	if (drmIoctl(fd, DRM_IOCTL_VIRTGPU_RESOURCE_CREATE_BLOB, &b)) {
+		fail("blob-unmappable-refused", "CREATE_BLOB of 65 MiB: %s",
+		     ename(errno));
+		return;
+	}
+	handles[0] = b.bo_handle;
+	pitches[0] = o->fb[0].pitch;
+	ret = drmModeAddFB2(fd, o->fb[0].width, o->fb[0].height,
+			    DRM_FORMAT_XRGB8888, handles, pitches, offsets,
+			    &fb, 0) ? errno : 0;
+	if (!ret) {
+		req = drmModeAtomicAlloc();
+		ret = add(req, o->primary, DRM_MODE_OBJECT_PLANE, "FB_ID", fb) ?
+		      ENOENT : commit(req, DRM_MODE_ATOMIC_TEST_ONLY, NULL);
+		drmModeAtomicFree(req);
+		drmModeRmFB(fd, fb);
+		check("blob-unmappable-refused", ret == EINVAL,
+		      "TEST_ONLY commit of a 65 MiB guest blob: %s",
+		      ret ? ename(ret) : "accepted");
+	} else {
+		fail("blob-unmappable-refused", "ADDFB2: %s", ename(ret));
+	}
+	gc.handle = b.bo_handle;
+	drmIoctl(fd, DRM_IOCTL_GEM_CLOSE, &gc);
+}
+
 struct flip_state {
 	int done;
 	unsigned int sec, usec, seq;
@@ -998,6 +1051,7 @@ static const char *const all_tests[] = {
 	"cursor-legacy",
 	"cursor-legacy-move", "cursor-legacy-hide", "cursor-atomic",
 	"cursor-atomic-move", "cursor-atomic-hide", "cursor-atomic-32x32",
+	"blob-unmappable-refused",
 };
 
 static void skip_all(unsigned int from, const char *fmt, const char *arg)
@@ -1047,6 +1101,7 @@ int main(void)
 	test_flip();
 	test_vblank();
 	test_cursor();
+	test_blob_unmappable();
 
 	for (i = 0; i < nouts; i++) {
 		buf_destroy(&outs[i].fb[0]);

@@ -542,8 +542,16 @@ struct vgpu_bo {
 	 * holds a reference meanwhile (only that task uses it).
 	 */
 	struct list_head pm_link;
-	/** @dumb: a dumb buffer, scanned out through 2D transfers. */
+	/**
+	 * @dumb: a dumb buffer, scanned out through 2D transfers, or in
+	 * place as a guest blob ("DOC: zero-copy scanout").
+	 */
 	bool dumb;
+	/**
+	 * @unmappable: a guest blob the host cannot map for display, which
+	 * no plane may show (vgpu_blob_mappable()).
+	 */
+	bool unmappable;
 	/** @blob_mem: VIRTGPU_BLOB_MEM_* for blobs, 0 otherwise. */
 	u32 blob_mem;
 	u32 blob_flags;
@@ -603,6 +611,7 @@ int vgpu_bo_create_2d(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 int vgpu_bo_mem_entries(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 			struct virtio_gpu_mem_entry **ents, u32 *nents);
 bool vgpu_dumb_blobs(struct vgpu_device *vgdev);
+bool vgpu_blob_mappable(u64 size, u32 nents);
 int vgpu_dumb_create(struct drm_file *file, struct drm_device *dev,
 		     struct drm_mode_create_dumb *args);
 int vgpu_bo_open(struct drm_gem_object *obj, struct drm_file *file);

@@ -639,6 +639,7 @@ static struct vgpu_bo *vgpu_blob_create(struct vgpu_device *vgdev,
 		ret = vgpu_bo_mem_entries(vgdev, bo, &ents, &nents);
 		if (ret)
 			goto err_put;
+		bo->unmappable = !vgpu_blob_mappable(rc->size, nents);
 	}
 	ret = vgpu_cmd_create_blob(vgdev, bo, ctx_id, rc->blob_id, ents, nents);
 	if (ret)

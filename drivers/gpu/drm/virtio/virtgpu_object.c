@@ -8,6 +8,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/overflow.h>
 #include <linux/shmem_fs.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 
 #include <drm/drm_drv.h>
@@ -391,6 +392,17 @@ int vgpu_bo_create_2d(struct vgpu_device *vgdev, struct vgpu_bo *bo,
  * scanning out a CPU-written buffer; clients that want tear-free updates
  * flip between buffers, as they must there.
  *
+ * The host can only do this for a buffer it can map: QEMU makes one
+ * udmabuf of the blob's entries, and Linux's udmabuf refuses more than
+ * 1024 entries or 64 MiB by default (its list_limit and size_limit_mb).
+ * QEMU then has no pixels to show, and 10.0 does not refuse the
+ * SET_SCANOUT_BLOB but reads through a NULL image. So only a buffer
+ * within those limits becomes a blob; a larger or more scattered one
+ * stays a 2D resource with uploads. A 1280x800 buffer (1000 pages) always
+ * fits; a larger mode fits when its pages are contiguous enough. Guest
+ * blobs that clients make are checked the same way when a plane is to
+ * show them: one the host cannot map is refused there (EINVAL).
+ *
  * Cursor images are also dumb buffers. Their upload still goes out on the
  * control queue, where it keeps UPDATE_CURSOR behind the blob's creation;
  * the host has nothing to copy and reads the blob when UPDATE_CURSOR
@@ -414,7 +426,27 @@ bool vgpu_dumb_blobs(struct vgpu_device *vgdev)
 	return vgdev->has_blob && !vgdev->has_virgl && READ_ONCE(dumb_blob);
 }
 
-/* A guest blob for a dumb buffer, with its pages given to the host. */
+/* Linux udmabuf's default limits: see "DOC: zero-copy scanout". */
+#define VGPU_BLOB_MAP_MAX_ENTS	1024
+#define VGPU_BLOB_MAP_MAX_SIZE	SZ_64M
+
+/**
+ * vgpu_blob_mappable() - whether the host can map a guest blob to show it
+ * @size: the blob's size in bytes
+ * @nents: its number of memory entries
+ *
+ * Context: any.
+ * Return: true when the blob is within udmabuf's default limits.
+ */
+bool vgpu_blob_mappable(u64 size, u32 nents)
+{
+	return size <= VGPU_BLOB_MAP_MAX_SIZE && nents <= VGPU_BLOB_MAP_MAX_ENTS;
+}
+
+/*
+ * A guest blob for a dumb buffer, with its pages given to the host; -E2BIG
+ * when the host could not map it, before anything was sent.
+ */
 static int vgpu_bo_create_dumb_blob(struct vgpu_device *vgdev,
 				    struct vgpu_bo *bo)
 {
@@ -422,15 +454,23 @@ static int vgpu_bo_create_dumb_blob(struct vgpu_device *vgdev,
 	u32 nents;
 	int ret;
 
+	if (!vgpu_blob_mappable(bo->shmem.base.size, 0))
+		return -E2BIG;
+	ret = vgpu_bo_mem_entries(vgdev, bo, &ents, &nents);
+	if (ret)
+		return ret;
+	if (!vgpu_blob_mappable(bo->shmem.base.size, nents)) {
+		kvfree(ents);
+		return -E2BIG;
+	}
 	bo->blob_mem = VIRTGPU_BLOB_MEM_GUEST;
 	bo->blob_flags = VIRTGPU_BLOB_FLAG_USE_SHAREABLE;
 	bo->recipe.kind = VGPU_RECIPE_BLOB;
 	ret = vgpu_res_id_get(vgdev, bo);
-	if (ret)
+	if (ret) {
+		kvfree(ents);
 		return ret;
-	ret = vgpu_bo_mem_entries(vgdev, bo, &ents, &nents);
-	if (ret)
-		return ret;
+	}
 	return vgpu_cmd_create_blob(vgdev, bo, 0, 0, ents, nents);
 }
 
@@ -469,9 +509,9 @@ int vgpu_dumb_create(struct drm_file *file, struct drm_device *dev,
 		return PTR_ERR(bo);
 	bo->dumb = true;
 
-	if (vgpu_dumb_blobs(vgdev))
-		ret = vgpu_bo_create_dumb_blob(vgdev, bo);
-	else
+	ret = vgpu_dumb_blobs(vgdev) ? vgpu_bo_create_dumb_blob(vgdev, bo) :
+				       -E2BIG;
+	if (ret == -E2BIG)
 		ret = vgpu_bo_create_2d(vgdev, bo,
 					VIRTIO_GPU_FORMAT_B8G8R8X8_UNORM,
 					args->width, args->height);

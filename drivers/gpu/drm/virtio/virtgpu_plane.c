@@ -86,6 +86,10 @@ static int vgpu_plane_atomic_check(struct drm_plane *plane,
 	if (ret)
 		return ret;
 
+	/* "DOC: zero-copy scanout": the host would show nothing, or crash. */
+	if (new->visible && to_vgpu_bo(new->fb->obj[0])->unmappable)
+		return -EINVAL;
+
 	/* The host takes exactly one cursor size. */
 	if (cursor && new->visible &&
 	    (new->fb->width != VGPU_CURSOR_DIM ||
