@@ -407,6 +407,7 @@ int vgpu_bo_create_2d(struct vgpu_device *vgdev, struct vgpu_bo *bo,
  * control queue, where it keeps UPDATE_CURSOR behind the blob's creation;
  * the host has nothing to copy and reads the blob when UPDATE_CURSOR
  * arrives.
+ *
  * With dumb_blob=0, or on a host without blobs, nothing changes.
  */
 static bool dumb_blob = true;
