@@ -323,7 +323,8 @@ int vgpu_bo_mem_entries(struct vgpu_device *vgdev, struct vgpu_bo *bo,
 	 * physical addresses, and the unmerged list is what describes them.
 	 */
 	n = vgdev->use_dma_api ? sgt->nents : sgt->orig_nents;
-	*ents = kvmalloc_array(n, sizeof(**ents), GFP_KERNEL);
+	/* Sized by the client's object: a failure is its ENOMEM. */
+	*ents = kvmalloc_array(n, sizeof(**ents), GFP_KERNEL | __GFP_NOWARN);
 	if (!*ents)
 		return -ENOMEM;
 

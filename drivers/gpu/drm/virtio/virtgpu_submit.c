@@ -186,7 +186,9 @@ static int vgpu_submit_copy_in(struct vgpu_submit *s)
 	struct drm_virtgpu_execbuffer *args = s->args;
 	int ret;
 
-	s->stream = kvmalloc(max_t(u32, args->size, 1), GFP_KERNEL);
+	/* The client picks the size: failing is its ENOMEM, not a warning. */
+	s->stream = kvmalloc(max_t(u32, args->size, 1),
+			     GFP_KERNEL | __GFP_NOWARN);
 	if (!s->stream)
 		return -ENOMEM;
 	if (copy_from_user(s->stream, u64_to_user_ptr(args->command),
